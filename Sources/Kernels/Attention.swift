@@ -1,0 +1,113 @@
+import CBLAS
+
+/// Which cache cells one query may attend to: cells of its own sequence whose position is at most the
+/// query's (causal by position, not by storage order) and, with a sliding window `w`, greater than `p - w`.
+public struct AttentionMask {
+    /// `[cells]` position of each cell.
+    public let cellPositions: UnsafePointer<Int32>
+    /// `[cells]` owning sequence of each cell; a free cell holds a negative id.
+    public let cellSequences: UnsafePointer<Int32>
+    /// `[queries]` position of each query.
+    public let queryPositions: UnsafePointer<Int32>
+    /// The sequence every query belongs to.
+    public let sequence: Int32
+    /// Sliding window in positions, or nil for full attention.
+    public let window: Int32?
+
+    public init(cellPositions: UnsafePointer<Int32>, cellSequences: UnsafePointer<Int32>, queryPositions: UnsafePointer<Int32>,
+                sequence: Int32, window: Int32?) {
+        self.cellPositions = cellPositions
+        self.cellSequences = cellSequences
+        self.queryPositions = queryPositions
+        self.sequence = sequence
+        self.window = window
+    }
+
+    /// Adds `-infinity` to the scores of forbidden cells. scores: `[cells]` for query `query`.
+    @inline(__always)
+    func apply(query: Int, scores: UnsafeMutablePointer<Float>, cells: Int) {
+        let p = queryPositions[query]
+        let lowest = window.map { p - $0 } ?? Int32.min
+        for c in 0..<cells where cellSequences[c] != sequence || cellPositions[c] > p || cellPositions[c] <= lowest {
+            scores[c] = -.infinity
+        }
+    }
+}
+
+/// Scaled dot-product attention over a KV cache with grouped-query heads.
+///
+/// `out[t, h, :] = Σ_c softmax_c(q[t, h, :] · K[c, h / g, :] · scale + mask) V[c, h / g, :]` where
+/// `g = heads / kvHeads`. Scores are one `sgemm` per head and query block, so prefill runs at BLAS speed.
+public enum Attention {
+    public struct Shape {
+        public let heads: Int
+        public let kvHeads: Int
+        public let headDimension: Int
+        public init(heads: Int, kvHeads: Int, headDimension: Int) {
+            self.heads = heads
+            self.kvHeads = kvHeads
+            self.headDimension = headDimension
+        }
+    }
+
+    /// Query rows per score block: bounds the scratch to `blockRows * cells` floats.
+    public static let blockRows = 128
+
+    /// - q: `[queries, heads, d]`; keys, values: `[cells, kvHeads, d]`; out: `[queries, heads, d]`;
+    ///   scores: scratch of at least `max(blockRows, heads) * cells` floats.
+    ///   probabilities, if given: `[queries, heads, cells]` receives the attention weights (for experiments).
+    public static func compute(shape: Shape, q: UnsafePointer<Float>, queries: Int,
+                               keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cells: Int,
+                               mask: AttentionMask, scores: UnsafeMutablePointer<Float>,
+                               out: UnsafeMutablePointer<Float>,
+                               probabilities: UnsafeMutablePointer<Float>? = nil) {
+        let d = shape.headDimension
+        let group = shape.heads / shape.kvHeads
+        let scale = 1 / Float(d).squareRoot()
+        let qStride = shape.heads * d
+        let kvStride = shape.kvHeads * d
+        if queries == 1 {
+            // Decode: the `group` heads sharing a KV head are contiguous rows of one matrix.
+            for kv in 0..<shape.kvHeads {
+                let qGroup = q + kv * group * d
+                let k = keys + kv * d
+                let v = values + kv * d
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(group), Int32(cells), Int32(d), scale,
+                            qGroup, Int32(d), k, Int32(kvStride), 0, scores, Int32(cells))
+                for row in 0..<group {
+                    let s = scores + row * cells
+                    mask.apply(query: 0, scores: s, cells: cells)
+                    Elementwise.softmax(s, count: cells)
+                    if let probabilities {
+                        (probabilities + (kv * group + row) * cells).update(from: s, count: cells)
+                    }
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group), Int32(d), Int32(cells), 1,
+                            scores, Int32(cells), v, Int32(kvStride), 0, out + kv * group * d, Int32(d))
+            }
+            return
+        }
+        for h in 0..<shape.heads {
+            let kv = h / group
+            let k = keys + kv * d
+            let v = values + kv * d
+            var start = 0
+            while start < queries {
+                let rows = min(blockRows, queries - start)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cells), Int32(d), scale,
+                            q + start * qStride + h * d, Int32(qStride), k, Int32(kvStride), 0, scores, Int32(cells))
+                for row in 0..<rows {
+                    let s = scores + row * cells
+                    mask.apply(query: start + row, scores: s, cells: cells)
+                    Elementwise.softmax(s, count: cells)
+                    if let probabilities {
+                        (probabilities + ((start + row) * shape.heads + h) * cells).update(from: s, count: cells)
+                    }
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(cells), 1,
+                            scores, Int32(cells), v, Int32(kvStride), 0, out + start * qStride + h * d, Int32(qStride))
+                start += rows
+            }
+        }
+    }
+}

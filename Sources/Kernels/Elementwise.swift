@@ -1,0 +1,66 @@
+/// Small vector kernels: RMSNorm, SwiGLU, residual add, bias add.
+/// Each loop is written over contiguous rows so the compiler vectorises it (built with a target CPU).
+public enum Elementwise {
+    /// RMSNorm as in Llama: `y = x / sqrt(mean(x²) + eps) * weight`, per row.
+    /// - x, y: `[rows, width]` (may alias); weight: `[width]`.
+    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, rows: Int, width: Int,
+                               epsilon: Float, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = x + r * width
+            let out = y + r * width
+            var sum: Float = 0
+            for i in 0..<width { sum += row[i] * row[i] }
+            let scale = 1 / (sum / Float(width) + epsilon).squareRoot()
+            for i in 0..<width { out[i] = row[i] * scale * weight[i] }
+        }
+    }
+
+    /// SwiGLU on a fused `[gate | up]` projection: `out[r, i] = silu(gate[r, i]) * up[r, i]`.
+    /// - gateUp: `[rows, 2 * width]`; out: `[rows, width]`.
+    public static func swiGLU(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let gate = gateUp + r * 2 * width
+            let up = gate + width
+            let o = out + r * width
+            for i in 0..<width {
+                let g = gate[i]
+                o[i] = g / (1 + exp(-g)) * up[i]
+            }
+        }
+    }
+
+    /// `y[i] += x[i]` for `count` elements.
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+
+    /// Adds `bias` (`[width]`) to each of `rows` rows of `y` (`[rows, width]`).
+    public static func addBias(_ bias: UnsafePointer<Float>, rows: Int, width: Int, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = y + r * width
+            for i in 0..<width { row[i] += bias[i] }
+        }
+    }
+
+    /// In-place softmax over `count` values; entries equal to `-infinity` get probability 0.
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for i in 0..<count { maximum = max(maximum, x[i]) }
+        guard maximum > -Float.infinity else {
+            for i in 0..<count { x[i] = 0 }
+            return
+        }
+        var sum: Float = 0
+        for i in 0..<count {
+            let e = exp(x[i] - maximum)
+            x[i] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for i in 0..<count { x[i] *= inverse }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,145 @@
+import Foundation
+import Kernels
+import Cache
+
+/// A Llama-family causal LM (Llama 2/3, Mistral, Qwen2, TinyLlama, SmolLM): embeddings, `layers` blocks of
+/// RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU MLP → residual, final RMSNorm, LM head.
+///
+/// Ports `LlamaForCausalLM` from transformers. Position is an argument of `forward`, not a counter, and the
+/// cache is the only state: the model itself is immutable apart from its scratch space.
+public final class LlamaModel {
+    public let config: ModelConfig
+    public let weights: LlamaWeights
+    public let rotary: RotaryEmbedding
+    private let workspace = Workspace()
+
+    public init(config: ModelConfig, weights: LlamaWeights) {
+        self.config = config
+        self.weights = weights
+        rotary = config.rotary
+    }
+
+    /// Loads `config.json` and the safetensors weights from a Hugging Face model directory.
+    public convenience init(directory: URL) throws {
+        let config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        let checkpoint = try Checkpoint(directory: directory)
+        self.init(config: config, weights: try LlamaWeights(checkpoint: checkpoint, config: config))
+    }
+
+    /// The cache shape this model writes, for `capacity` tokens.
+    public func cacheGeometry(capacity: Int) -> CacheGeometry {
+        CacheGeometry(layers: config.layers, kvHeads: config.kvHeads, headDimension: config.headDimension, capacity: capacity)
+    }
+
+    /// A new empty cache for this model.
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(geometry: cacheGeometry(capacity: capacity), rotary: rotary)
+    }
+
+    /// Runs `tokens` at `positions` for `sequence`, appending their K/V to `cache`, and returns logits.
+    ///
+    /// Each token attends to the cells of its sequence whose position is at most its own (including the
+    /// tokens of this call). Throws before touching the cache when an input is invalid.
+    /// - tokens, positions: `[T]`; returns rows per `outputs`, each `[vocabularySize]`.
+    public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache,
+                        outputs: LogitRows = .last) throws -> Logits {
+        let count = tokens.count
+        guard count > 0 else { throw ModelError.invalidInput("forward needs at least one token") }
+        guard positions.count == count else { throw CacheError.positionCountMismatch(tokens: count, positions: positions.count) }
+        for token in tokens where token < 0 || token >= config.vocabularySize {
+            throw ModelError.invalidToken(token, vocabularySize: config.vocabularySize)
+        }
+        guard cache.geometry.layers == config.layers, cache.geometry.cellWidth == config.kvHeads * config.headDimension else {
+            throw ModelError.invalidInput("cache geometry \(cache.geometry) does not match the model")
+        }
+        let first = try cache.reserve(sequence: sequence, positions: positions)
+
+        let hidden = config.hiddenSize
+        let d = config.headDimension
+        let half = d / 2
+        let qWidth = config.heads * d
+        let kvWidth = config.kvHeads * d
+        let qkvWidth = config.qkvWidth
+        let inter = config.intermediateSize
+        let w = workspace
+        let x = w.hidden.reserve(count * hidden)
+        let normed = w.normed.reserve(count * hidden)
+        let qkv = w.qkv.reserve(count * qkvWidth)
+        let queries = w.queries.reserve(count * qWidth)
+        let attended = w.attended.reserve(count * qWidth)
+        let projected = w.projected.reserve(count * hidden)
+        let gateUp = w.gateUp.reserve(count * 2 * inter)
+        let activated = w.activated.reserve(count * inter)
+        let cos = w.cos.reserve(count * half)
+        let sin = w.sin.reserve(count * half)
+        let cells = cache.used
+        let scores = w.scores.reserve(max(Attention.blockRows, config.heads) * cells)
+        w.positions.removeAll(keepingCapacity: true)
+        w.positions.append(contentsOf: positions.map { Int32($0) })
+
+        for (row, token) in tokens.enumerated() {
+            (x + row * hidden).update(from: weights.embeddings.storage.pointer + token * hidden, count: hidden)
+        }
+        positions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
+        let table = RotationTable(rows: count, cos: cos, sin: sin)
+        let shape = Attention.Shape(heads: config.heads, kvHeads: config.kvHeads, headDimension: d)
+        let window = config.slidingWindow.map { Int32(clamping: $0) }
+
+        for (layer, block) in weights.blocks.enumerated() {
+            Elementwise.rmsNorm(x, weight: block.attentionNorm.pointer, rows: count, width: hidden,
+                                epsilon: config.rmsNormEpsilon, into: normed)
+            block.qkv.apply(normed, count: count, into: qkv)
+            if let bias = block.qkvBias { Elementwise.addBias(bias.pointer, rows: count, width: qkvWidth, into: qkv) }
+            rotary.rotate(qkv, rows: count, heads: config.heads, rowStride: qkvWidth, cos: cos, sin: sin)
+            cache.write(layer: layer, first: first, count: count, canonicalKeys: qkv + qWidth,
+                        newValues: qkv + qWidth + kvWidth, rowStride: qkvWidth, table: table)
+            // Queries packed to [T, heads, d] for the attention kernel.
+            for row in 0..<count { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }
+            cache.withMetadata { cellPositions, cellSequences in
+                w.positions.withUnsafeBufferPointer { queryPositions in
+                    // safe: count > 0 was checked above, so the array has a base address.
+                    let mask = AttentionMask(cellPositions: cellPositions, cellSequences: cellSequences,
+                                             queryPositions: queryPositions.baseAddress!, sequence: Int32(sequence), window: window)
+                    Attention.compute(shape: shape, q: queries, queries: count, keys: cache.keys[layer].pointer,
+                                      values: cache.values[layer].pointer, cells: cells, mask: mask, scores: scores,
+                                      out: attended)
+                }
+            }
+            block.output.apply(attended, count: count, into: projected)
+            Elementwise.add(projected, into: x, count: count * hidden)
+
+            Elementwise.rmsNorm(x, weight: block.mlpNorm.pointer, rows: count, width: hidden,
+                                epsilon: config.rmsNormEpsilon, into: normed)
+            block.gateUp.apply(normed, count: count, into: gateUp)
+            Elementwise.swiGLU(gateUp, rows: count, width: inter, into: activated)
+            block.down.apply(activated, count: count, into: projected)
+            Elementwise.add(projected, into: x, count: count * hidden)
+        }
+        return head(x, count: count, outputs: outputs, normed: normed)
+    }
+
+    /// Final norm and LM head on the rows `outputs` asks for.
+    private func head(_ x: UnsafeMutablePointer<Float>, count: Int, outputs: LogitRows, normed: UnsafeMutablePointer<Float>) -> Logits {
+        let hidden = config.hiddenSize
+        let vocabulary = config.vocabularySize
+        let indices: [Int]
+        switch outputs {
+        case .none: indices = []
+        case .last: indices = [count - 1]
+        case .all: indices = Array(0..<count)
+        }
+        guard let firstIndex = indices.first else {
+            return Logits(vocabularySize: vocabulary, tokenIndices: [], values: [])
+        }
+        let rows = indices.count
+        let source = x + firstIndex * hidden  // the requested rows are contiguous: [first, count)
+        Elementwise.rmsNorm(source, weight: weights.finalNorm.pointer, rows: rows, width: hidden,
+                            epsilon: config.rmsNormEpsilon, into: normed)
+        let values = [Float](unsafeUninitializedCapacity: rows * vocabulary) { buffer, initialized in
+            // safe: capacity rows * vocabulary > 0 because rows >= 1 and vocabulary > 0 (validated config).
+            weights.lmHead.apply(normed, count: rows, into: buffer.baseAddress!)
+            initialized = rows * vocabulary
+        }
+        return Logits(vocabularySize: vocabulary, tokenIndices: indices, values: values)
+    }
+}

@@ -1,0 +1,27 @@
+/// Output rows of a forward pass: `values` is `[rows, vocabularySize]`, row `i` for `tokenIndices[i]`.
+public struct Logits: Sendable {
+    public let vocabularySize: Int
+    /// Index in the forward call's token list of each row.
+    public let tokenIndices: [Int]
+    public let values: [Float]
+
+    public var rows: Int { tokenIndices.count }
+
+    /// The logits of row `row` (`[vocabularySize]`).
+    public func row(_ row: Int) -> ArraySlice<Float> {
+        values[(row * vocabularySize)..<((row + 1) * vocabularySize)]
+    }
+
+    /// The logits of the last token in the call.
+    public var last: ArraySlice<Float> { row(rows - 1) }
+}
+
+/// Which tokens of a forward call need logits.
+public enum LogitRows: Sendable {
+    /// Only the last token (generation).
+    case last
+    /// Every token (scoring, perplexity, tests).
+    case all
+    /// None: only fill the cache (prefilling context).
+    case none
+}

@@ -1,0 +1,34 @@
+/// Errors from reading a checkpoint or running a model. Each names the file, field or tensor at fault.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case fileNotFound(String)
+    case unreadable(file: String, reason: String)
+    case invalidConfig(file: String, field: String, reason: String)
+    case unsupportedArchitecture(String)
+    case unsupportedRopeType(String)
+    case invalidSafetensors(file: String, reason: String)
+    case unsupportedDType(file: String, tensor: String, dtype: String)
+    case missingTensor(String)
+    case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    case invalidToken(Int, vocabularySize: Int)
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path): return "file not found: \(path)"
+        case let .unreadable(file, reason): return "cannot read \(file): \(reason)"
+        case let .invalidConfig(file, field, reason): return "\(file): field '\(field)' \(reason)"
+        case .unsupportedArchitecture(let name):
+            return "unsupported architecture '\(name)' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)"
+        case .unsupportedRopeType(let name):
+            return "unsupported RoPE type '\(name)' (supported: default, linear, llama3)"
+        case let .invalidSafetensors(file, reason): return "\(file): invalid safetensors: \(reason)"
+        case let .unsupportedDType(file, tensor, dtype):
+            return "\(file): tensor '\(tensor)' has unsupported dtype \(dtype) (supported: F32, F16, BF16)"
+        case .missingTensor(let name): return "checkpoint has no tensor '\(name)'"
+        case let .shapeMismatch(tensor, expected, found):
+            return "tensor '\(tensor)' has shape \(found), config implies \(expected)"
+        case let .invalidToken(token, size): return "token id \(token) is outside the vocabulary [0, \(size))"
+        case .invalidInput(let reason): return reason
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import Models
+
+/// Locations of committed fixtures and of ../shared (beside the checkout).
+enum Fixtures {
+    static let directory: URL = {
+        // safe: the test target declares Fixtures as a copied resource, so it is always in the bundle.
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+    }()
+
+    static func model(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+    /// ../shared, found by walking up from this source file; nil when absent (tests then skip).
+    static let shared: URL? = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<6 {
+            url.deleteLastPathComponent()
+            let candidate = url.appendingPathComponent("shared/models")
+            if FileManager.default.fileExists(atPath: candidate.path) { return url.appendingPathComponent("shared") }
+        }
+        return nil
+    }()
+}
+
+/// One prompt of a golden fixture.
+struct FixturePrompt: Decodable {
+    let tokens: [Int]
+    let positions: [Int]
+}
+
+/// Largest absolute difference between two equal-length sequences.
+func maxAbsDifference<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.Element == Float, B.Element == Float {
+    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}

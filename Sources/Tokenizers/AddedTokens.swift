@@ -1,0 +1,48 @@
+/// Tokens matched verbatim in the input before any other stage (`added_tokens`), e.g. `<|begin_of_text|>`.
+struct AddedTokens: Sendable {
+    struct Token: Sendable {
+        let id: Int
+        let content: String
+        let special: Bool
+        /// Matched in normalised text (by its normalised content) rather than in the raw input.
+        let normalized: Bool
+    }
+
+    let tokens: [Token]
+    /// Contents sorted longest first, so the longest match wins.
+    private let byLength: [Token]
+    /// First characters of all contents: most positions are rejected by one set lookup.
+    private let firstCharacters: Set<Character>
+
+    /// - tokens: what `split` matches (contents already normalised by the caller where needed).
+    init(tokens: [Token]) {
+        self.tokens = tokens
+        byLength = tokens.filter { !$0.content.isEmpty }.sorted { $0.content.count > $1.content.count }
+        firstCharacters = Set(byLength.compactMap(\.content.first))
+    }
+
+    /// Splits `text` into plain segments and added-token ids, in order.
+    func split(_ text: String) -> [Segment] {
+        guard !byLength.isEmpty else { return [.text(text)] }
+        var segments: [Segment] = []
+        var plainStart = text.startIndex
+        var cursor = text.startIndex
+        while cursor < text.endIndex {
+            if firstCharacters.contains(text[cursor]), let token = byLength.first(where: { text[cursor...].hasPrefix($0.content) }) {
+                if plainStart < cursor { segments.append(.text(String(text[plainStart..<cursor]))) }
+                segments.append(.token(token.id))
+                cursor = text.index(cursor, offsetBy: token.content.count)
+                plainStart = cursor
+            } else {
+                cursor = text.index(after: cursor)
+            }
+        }
+        if plainStart < text.endIndex { segments.append(.text(String(text[plainStart...]))) }
+        return segments
+    }
+
+    enum Segment: Equatable {
+        case text(String)
+        case token(Int)
+    }
+}

@@ -118,19 +118,26 @@ def tiny_models():
     aliased_lm_head("llama-aliased-head", 9)
 
 
-def perplexity(model, ids, context, bos):
-    """The definition `reanchor perplexity` implements: windows of context-1 tokens, BOS prepended."""
-    window = context - 1
-    nll, count = 0.0, 0
-    for start in range(0, len(ids) - 1 if bos is None else len(ids), window):
-        chunk = ids[start:start + window]
-        tokens = ([bos] if bos is not None else []) + chunk
-        if len(tokens) < 2:
-            break
+def perplexity(model, ids, context, bos, stride=None):
+    """The definition `reanchor perplexity` implements: windows of context-1 tokens (context without BOS),
+    BOS prepended, every window token scored given its predecessors in the window; with a stride below
+    the window, windows start every `stride` tokens and only tokens no earlier window scored are scored."""
+    window = context - (0 if bos is None else 1)
+    stride = stride or window
+    nll, count, scored_up_to, begin = 0.0, 0, 0, 0
+    while True:
+        end = min(begin + window, len(ids))
+        tokens = ([bos] if bos is not None else []) + ids[begin:end]
+        offset = 0 if bos is None else 1
         with torch.no_grad():
             logp = torch.log_softmax(model(torch.tensor([tokens])).logits[0].double(), -1)
         for t in range(1, len(tokens)):
-            nll -= logp[t - 1, tokens[t]].item(); count += 1
+            if begin + t - offset >= scored_up_to:
+                nll -= logp[t - 1, tokens[t]].item(); count += 1
+        scored_up_to = end
+        if begin + window >= len(ids):
+            break
+        begin += stride
     return math.exp(nll / count), count
 
 
@@ -145,15 +152,19 @@ def trained_models(shared):
         tokenizer = Tokenizer.from_file(os.path.join(directory, "tokenizer.json"))
         prompt_ids = tokenizer.encode(prompt).ids
         with torch.no_grad():
-            generated = model.generate(torch.tensor([prompt_ids]), max_new_tokens=24, do_sample=False,
-                                       eos_token_id=None, pad_token_id=0)[0].tolist()
+            # An explicit attention mask: BOS may share its id with the pad token and must not be masked.
+            generated = model.generate(torch.tensor([prompt_ids]), attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.long),
+                                       max_new_tokens=24, do_sample=False, eos_token_id=None,
+                                       pad_token_id=model.config.vocab_size - 1)[0].tolist()
         text = open(os.path.join(shared, corpus), encoding="utf-8").read()[20000:28000]
         ids = tokenizer.encode(text, add_special_tokens=False).ids
         bos = model.config.bos_token_id
         ppl, count = perplexity(model, ids, 128, bos)
+        strided, strided_count = perplexity(model, ids, 128, bos, stride=32)
         out[name] = {"prompt": prompt, "prompt_ids": prompt_ids, "greedy": generated[len(prompt_ids):],
                      "corpus": corpus, "corpus_offset": 20000, "corpus_length": 8000,
-                     "context": 128, "perplexity": ppl, "scored_tokens": count}
+                     "context": 128, "perplexity": ppl, "scored_tokens": count,
+                     "stride": 32, "perplexity_strided": strided, "scored_tokens_strided": strided_count}
         print(name, out[name]["greedy"][:8], ppl, count)
     json.dump(out, open(os.path.join(MODELS, "trained.json"), "w"), indent=1)
 
@@ -188,8 +199,12 @@ def tokenizer_cases(shared):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"))
-    args = parser.parse_args()
     torch.manual_seed(0)
-    tiny_models()
-    tokenizer_cases(args.shared)
-    trained_models(args.shared)
+    parser.add_argument("--only", choices=["tiny", "tokenizers", "trained"])
+    args = parser.parse_args()
+    if args.only in (None, "tiny"):
+        tiny_models()
+    if args.only in (None, "tokenizers"):
+        tokenizer_cases(args.shared)
+    if args.only in (None, "trained"):
+        trained_models(args.shared)

@@ -1,1 +1,3 @@
-print("hi")
+// The command-line tool: argument groups and subcommands only; the work is done by Engine.
+Launcher.relaunchWithTunedBLASIfNeeded()
+ReanchorCommand.main()

@@ -1,0 +1,31 @@
+# Reanchor: `make run` builds and runs the demo on the embedded model; `make test` runs every test.
+SWIFT ?= swift
+
+.PHONY: run test build deps bench clean
+
+deps:
+	@if ! [ -f /usr/include/x86_64-linux-gnu/cblas.h ] && ! [ -f /usr/include/cblas.h ] || ! ldconfig -p | grep -q libopenblas; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing libopenblas-dev"; apt-get update -qq && apt-get install -y -qq libopenblas-dev; \
+		else \
+			echo "OpenBLAS is missing: run  sudo apt-get install -y libopenblas-dev"; exit 1; \
+		fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product reanchor
+
+run: build
+	.build/release/reanchor demo
+
+test: deps
+	$(SWIFT) test
+
+bench: build
+	.build/release/reanchor bench decode --shape 0.5b
+	.build/release/reanchor bench prefill --shape 0.5b
+	.build/release/reanchor bench decode --shape 1b
+	.build/release/reanchor bench prefill --shape 1b
+
+clean:
+	rm -rf .build

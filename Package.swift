@@ -17,7 +17,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: cpuFlags),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c"])]),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: cpuFlags),
         .target(name: "Tokenizers"),
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         .target(name: "Models", dependencies: ["Kernels", "Cache"], swiftSettings: cpuFlags),

@@ -23,6 +23,12 @@ public struct SpeedBenchmark {
         public var decode_gb_s: Double
         public var blas_core: String
         public var blas_threads: Int
+        /// Streaming read bandwidth measured in this run (GB/s), and decode's share of it.
+        public var measured_read_gb_s: Double
+        public var decode_fraction_of_measured_bandwidth: Double
+        /// Decode's share of a nominal 45 GB/s roofline (weight bytes per token / 45 GB/s).
+        public var decode_fraction_of_45_gb_s: Double
+        public var prefill_fraction_of_430_gflop_s: Double
     }
 
     /// FLOPs of a prefill of `tokens` tokens that produces logits for the last one (causal attention).
@@ -58,11 +64,17 @@ public struct SpeedBenchmark {
         // Average KV bytes read per decode step: K and V of every cached token in every layer.
         let kvBytes = Double(model.cacheGeometry(capacity: 1).bytesPerToken) * (Double(promptTokens) + Double(decodeTokens) / 2)
         let decodeRate = decodeTokens > 0 ? Double(decodeTokens) / decodeSeconds : 0
+        progress("memory read bandwidth")
+        let bandwidth = MemoryBandwidth.measureRead(threads: BLASThreads.count)
+        let decodeGBs = (Double(weightBytes) + kvBytes) * decodeRate / 1e9
+        let prefillGFlops = prefillFlops(tokens: promptTokens) / prefillSeconds / 1e9
         return Report(shape: label, parameters: config.parameterCount, weight_bytes_per_token: weightBytes,
                       prompt_tokens: promptTokens, decode_tokens: decodeTokens,
                       prefill_tok_s: Double(promptTokens) / prefillSeconds,
-                      prefill_gflop_s: prefillFlops(tokens: promptTokens) / prefillSeconds / 1e9,
-                      decode_tok_s: decodeRate, decode_gb_s: (Double(weightBytes) + kvBytes) * decodeRate / 1e9,
-                      blas_core: BLASThreads.coreName, blas_threads: BLASThreads.count)
+                      prefill_gflop_s: prefillGFlops, decode_tok_s: decodeRate, decode_gb_s: decodeGBs,
+                      blas_core: BLASThreads.coreName, blas_threads: BLASThreads.count,
+                      measured_read_gb_s: bandwidth, decode_fraction_of_measured_bandwidth: decodeGBs / bandwidth,
+                      decode_fraction_of_45_gb_s: Double(weightBytes) * decodeRate / 45e9,
+                      prefill_fraction_of_430_gflop_s: prefillGFlops / 430)
     }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// Which cache cells one query may attend to: cells of its own sequence whose position is at most the
 /// query's (causal by position, not by storage order) and, with a sliding window `w`, greater than `p - w`.
@@ -67,24 +68,10 @@ public enum Attention {
         let qStride = shape.heads * d
         let kvStride = shape.kvHeads * d
         if queries == 1 {
-            // Decode: the `group` heads sharing a KV head are contiguous rows of one matrix.
-            for kv in 0..<shape.kvHeads {
-                let qGroup = q + kv * group * d
-                let k = keys + kv * d
-                let v = values + kv * d
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(group), Int32(cells), Int32(d), scale,
-                            qGroup, Int32(d), k, Int32(kvStride), 0, scores, Int32(cells))
-                for row in 0..<group {
-                    let s = scores + row * cells
-                    mask.apply(query: 0, scores: s, cells: cells)
-                    Elementwise.softmax(s, count: cells)
-                    if let probabilities {
-                        (probabilities + (kv * group + row) * cells).update(from: s, count: cells)
-                    }
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group), Int32(d), Int32(cells), 1,
-                            scores, Int32(cells), v, Int32(kvStride), 0, out + kv * group * d, Int32(d))
-            }
+            // Decode: one fused pass per head (scores, softmax, weighted values), kv heads across threads.
+            ck_attention_decode(q, keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads), Int32(d),
+                                mask.cellPositions, mask.cellSequences, mask.queryPositions[0], mask.sequence,
+                                mask.window.map { mask.queryPositions[0] - $0 } ?? Int32.min, scores, out, probabilities)
             return
         }
         for h in 0..<shape.heads {

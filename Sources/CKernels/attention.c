@@ -1,0 +1,73 @@
+// Single-query attention over a KV cache: one fused pass per head (scores, softmax, weighted values),
+// on the calling thread (sub-millisecond work does not pay for a thread hand-off on 2 cores).
+#include "ckernels.h"
+#include <immintrin.h>
+#include <math.h>
+
+typedef struct {
+    const float *q, *keys, *values;
+    int cells, heads, kv_heads, d;
+    const int32_t *positions, *sequences;
+    int32_t query_position, sequence, window_low;
+    float *scores, *out, *probabilities;
+} attention_job;
+
+static inline float dot(const float *a, const float *b, int n) {
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    float total = _mm_cvtss_f32(s);
+    for (; i < n; i++) total += a[i] * b[i];
+    return total;
+}
+
+static void attention_heads(const attention_job *job, int begin, int end) {
+    int d = job->d, group = job->heads / job->kv_heads, stride = job->kv_heads * d;
+    float scale = 1.0f / sqrtf((float)d);
+    for (int kv = begin; kv < end; kv++) {
+        for (int g = 0; g < group; g++) {
+            int h = kv * group + g;
+            const float *q = job->q + (long)h * d;
+            float *s = job->scores + (long)h * job->cells;
+            float maximum = -INFINITY;
+            for (int c = 0; c < job->cells; c++) {
+                int32_t p = job->positions[c];
+                if (job->sequences[c] != job->sequence || p > job->query_position || p <= job->window_low) { s[c] = -INFINITY; continue; }
+                s[c] = dot(q, job->keys + (long)c * stride + kv * d, d) * scale;
+                if (s[c] > maximum) maximum = s[c];
+            }
+            float *o = job->out + (long)h * d;
+            for (int i = 0; i < d; i++) o[i] = 0;
+            if (maximum == -INFINITY) {
+                if (job->probabilities) for (int c = 0; c < job->cells; c++) job->probabilities[(long)h * job->cells + c] = 0;
+                continue;
+            }
+            float sum = 0;
+            for (int c = 0; c < job->cells; c++) { float e = s[c] == -INFINITY ? 0 : expf(s[c] - maximum); s[c] = e; sum += e; }
+            float inverse = 1.0f / sum;
+            for (int c = 0; c < job->cells; c++) {
+                float p = s[c] * inverse;
+                if (job->probabilities) job->probabilities[(long)h * job->cells + c] = p;
+                if (p == 0) continue;
+                const float *v = job->values + (long)c * stride + kv * d;
+                int i = 0;
+                __m256 pv = _mm256_set1_ps(p);
+                for (; i + 8 <= d; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(o + i)));
+                for (; i < d; i++) o[i] += p * v[i];
+            }
+        }
+    }
+}
+
+void ck_attention_decode(const float *q, const float *keys, const float *values, int cells,
+                         int heads, int kv_heads, int d,
+                         const int32_t *cell_positions, const int32_t *cell_sequences,
+                         int32_t query_position, int32_t sequence, int32_t window_low,
+                         float *scores, float *out, float *probabilities) {
+    attention_job job = { q, keys, values, cells, heads, kv_heads, d, cell_positions, cell_sequences,
+                          query_position, sequence, window_low, scores, out, probabilities };
+    attention_heads(&job, 0, kv_heads);
+}

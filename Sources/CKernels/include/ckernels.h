@@ -1,0 +1,20 @@
+// Small C kernels for the decode path. Compiled for x86-64-v3 (AVX2, FMA, F16C).
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stdint.h>
+
+/// Attention of one query token over `cells` cached cells, grouped-query heads.
+/// q: [heads, d]; keys, values: [cells, kv_heads, d]; out: [heads, d];
+/// scores: scratch of heads * cells floats; probabilities (may be NULL): [heads, cells] receives the weights.
+/// A cell is visible when cell_sequences[c] == sequence and window_low < cell_positions[c] <= query_position.
+void ck_attention_decode(const float *q, const float *keys, const float *values, int cells,
+                         int heads, int kv_heads, int d,
+                         const int32_t *cell_positions, const int32_t *cell_sequences,
+                         int32_t query_position, int32_t sequence, int32_t window_low,
+                         float *scores, float *out, float *probabilities);
+
+/// Best of `repeats` read passes over a fresh `bytes`-byte buffer with `threads` threads, in GB/s.
+double ck_read_bandwidth(long bytes, int threads, int repeats);
+
+#endif

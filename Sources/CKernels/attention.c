@@ -45,11 +45,9 @@ static void attention_heads(const attention_job *job, int begin, int end) {
                 if (job->probabilities) for (int c = 0; c < job->cells; c++) job->probabilities[(long)h * job->cells + c] = 0;
                 continue;
             }
-            float sum = 0;
-            for (int c = 0; c < job->cells; c++) { float e = s[c] == -INFINITY ? 0 : expf(s[c] - maximum); s[c] = e; sum += e; }
-            float inverse = 1.0f / sum;
+            ck_softmax(s, job->cells);
             for (int c = 0; c < job->cells; c++) {
-                float p = s[c] * inverse;
+                float p = s[c];
                 if (job->probabilities) job->probabilities[(long)h * job->cells + c] = p;
                 if (p == 0) continue;
                 const float *v = job->values + (long)c * stride + kv * d;

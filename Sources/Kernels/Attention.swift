@@ -24,14 +24,25 @@ public struct AttentionMask {
         self.window = window
     }
 
-    /// Adds `-infinity` to the scores of forbidden cells. scores: `[cells]` for query `query`.
+    /// Sets the scores of forbidden cells to `-infinity`. scores: `[cells]` for query `query`.
     @inline(__always)
     func apply(query: Int, scores: UnsafeMutablePointer<Float>, cells: Int) {
         let p = queryPositions[query]
         let lowest = window.map { p - $0 } ?? Int32.min
-        for c in 0..<cells where cellSequences[c] != sequence || cellPositions[c] > p || cellPositions[c] <= lowest {
-            scores[c] = -.infinity
+        for c in 0..<cells {
+            let visible = cellSequences[c] == sequence && cellPositions[c] <= p && cellPositions[c] > lowest
+            scores[c] = visible ? scores[c] : -.infinity
         }
+    }
+
+    /// One past the last cell that any of queries `[first, first + count)` can see: the columns a score
+    /// block needs (about half of them for causal prefill).
+    func visibleLimit(queries first: Int, count: Int, cells: Int) -> Int {
+        var highest = Int32.min
+        for t in first..<(first + count) { highest = max(highest, queryPositions[t]) }
+        var limit = 0
+        for c in 0..<cells where cellSequences[c] == sequence && cellPositions[c] <= highest { limit = c + 1 }
+        return limit
     }
 }
 
@@ -74,6 +85,9 @@ public enum Attention {
                                 mask.window.map { mask.queryPositions[0] - $0 } ?? Int32.min, scores, out, probabilities)
             return
         }
+        let limits = stride(from: 0, to: queries, by: blockRows).map {
+            mask.visibleLimit(queries: $0, count: min(blockRows, queries - $0), cells: cells)
+        }
         for h in 0..<shape.heads {
             let kv = h / group
             let k = keys + kv * d
@@ -81,18 +95,29 @@ public enum Attention {
             var start = 0
             while start < queries {
                 let rows = min(blockRows, queries - start)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cells), Int32(d), scale,
-                            q + start * qStride + h * d, Int32(qStride), k, Int32(kvStride), 0, scores, Int32(cells))
-                for row in 0..<rows {
-                    let s = scores + row * cells
-                    mask.apply(query: start + row, scores: s, cells: cells)
-                    Elementwise.softmax(s, count: cells)
+                let limit = limits[start / blockRows]
+                guard limit > 0 else {
+                    for row in 0..<rows { (out + (start + row) * qStride + h * d).update(repeating: 0, count: d) }
                     if let probabilities {
-                        (probabilities + ((start + row) * shape.heads + h) * cells).update(from: s, count: cells)
+                        for row in 0..<rows { (probabilities + ((start + row) * shape.heads + h) * cells).update(repeating: 0, count: cells) }
+                    }
+                    start += rows
+                    continue
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(limit), Int32(d), scale,
+                            q + start * qStride + h * d, Int32(qStride), k, Int32(kvStride), 0, scores, Int32(limit))
+                for row in 0..<rows {
+                    let s = scores + row * limit
+                    mask.apply(query: start + row, scores: s, cells: limit)
+                    Elementwise.softmax(s, count: limit)
+                    if let probabilities {
+                        let target = probabilities + ((start + row) * shape.heads + h) * cells
+                        target.update(from: s, count: limit)
+                        (target + limit).update(repeating: 0, count: cells - limit)
                     }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(cells), 1,
-                            scores, Int32(cells), v, Int32(kvStride), 0, out + start * qStride + h * d, Int32(qStride))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(limit), 1,
+                            scores, Int32(limit), v, Int32(kvStride), 0, out + start * qStride + h * d, Int32(qStride))
                 start += rows
             }
         }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Small vector kernels: RMSNorm, SwiGLU, residual add, bias add.
 /// Each loop is written over contiguous rows so the compiler vectorises it (built with a target CPU).
 public enum Elementwise {
@@ -18,15 +20,7 @@ public enum Elementwise {
     /// SwiGLU on a fused `[gate | up]` projection: `out[r, i] = silu(gate[r, i]) * up[r, i]`.
     /// - gateUp: `[rows, 2 * width]`; out: `[rows, width]`.
     public static func swiGLU(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let gate = gateUp + r * 2 * width
-            let up = gate + width
-            let o = out + r * width
-            for i in 0..<width {
-                let g = gate[i]
-                o[i] = g / (1 + exp(-g)) * up[i]
-            }
-        }
+        ck_swiglu(gateUp, Int32(rows), Int32(width), out)
     }
 
     /// `y[i] += x[i]` for `count` elements.
@@ -44,20 +38,7 @@ public enum Elementwise {
 
     /// In-place softmax over `count` values; entries equal to `-infinity` get probability 0.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = max(maximum, x[i]) }
-        guard maximum > -Float.infinity else {
-            for i in 0..<count { x[i] = 0 }
-            return
-        }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = exp(x[i] - maximum)
-            x[i] = e
-            sum += e
-        }
-        let inverse = 1 / sum
-        for i in 0..<count { x[i] *= inverse }
+        ck_softmax(x, Int32(count))
     }
 }
 

@@ -14,6 +14,13 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
                          int32_t query_position, int32_t sequence, int32_t window_low,
                          float *scores, float *out, float *probabilities);
 
+/// out[r, i] = silu(gate[r, i]) * up[r, i] for a fused [gate | up] row layout.
+/// gate_up: [rows, 2 * width]; out: [rows, width].
+void ck_swiglu(const float *gate_up, int rows, int width, float *out);
+
+/// In-place softmax of `count` values; -infinity entries get exactly 0. All -infinity gives all 0.
+void ck_softmax(float *x, int count);
+
 /// Best of `repeats` read passes over a fresh `bytes`-byte buffer with `threads` threads, in GB/s.
 double ck_read_bandwidth(long bytes, int threads, int repeats);
 

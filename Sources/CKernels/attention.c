@@ -9,6 +9,7 @@ typedef struct {
     int cells, heads, kv_heads, d;
     const int32_t *positions, *sequences;
     int32_t query_position, sequence, window_low;
+    const float *cell_cos, *cell_sin;
     float *scores, *out, *probabilities;
 } attention_job;
 
@@ -24,6 +25,26 @@ static inline float dot(const float *a, const float *b, int n) {
     return total;
 }
 
+// q · R(angles) k for the half-split RoPE layout: pairs (k[i], k[i + d/2]) rotate by angle i.
+static inline float dot_rotated(const float *q, const float *k, const float *c, const float *s, int d) {
+    int half = d / 2, i = 0;
+    __m256 acc = _mm256_setzero_ps();
+    for (; i + 8 <= half; i += 8) {
+        __m256 k1 = _mm256_loadu_ps(k + i), k2 = _mm256_loadu_ps(k + half + i);
+        __m256 cv = _mm256_loadu_ps(c + i), sv = _mm256_loadu_ps(s + i);
+        __m256 r1 = _mm256_fmsub_ps(k1, cv, _mm256_mul_ps(k2, sv));
+        __m256 r2 = _mm256_fmadd_ps(k2, cv, _mm256_mul_ps(k1, sv));
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), r1, acc);
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + half + i), r2, acc);
+    }
+    __m128 t = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));
+    float total = _mm_cvtss_f32(t);
+    for (; i < half; i++) total += q[i] * (k[i] * c[i] - k[half + i] * s[i]) + q[half + i] * (k[half + i] * c[i] + k[i] * s[i]);
+    return total;
+}
+
 static void attention_heads(const attention_job *job, int begin, int end) {
     int d = job->d, group = job->heads / job->kv_heads, stride = job->kv_heads * d;
     float scale = 1.0f / sqrtf((float)d);
@@ -36,7 +57,9 @@ static void attention_heads(const attention_job *job, int begin, int end) {
             for (int c = 0; c < job->cells; c++) {
                 int32_t p = job->positions[c];
                 if (job->sequences[c] != job->sequence || p > job->query_position || p <= job->window_low) { s[c] = -INFINITY; continue; }
-                s[c] = dot(q, job->keys + (long)c * stride + kv * d, d) * scale;
+                const float *k = job->keys + (long)c * stride + kv * d;
+                s[c] = (job->cell_cos ? dot_rotated(q, k, job->cell_cos + (long)c * (d / 2), job->cell_sin + (long)c * (d / 2), d)
+                                      : dot(q, k, d)) * scale;
                 if (s[c] > maximum) maximum = s[c];
             }
             float *o = job->out + (long)h * d;
@@ -64,8 +87,9 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
                          int heads, int kv_heads, int d,
                          const int32_t *cell_positions, const int32_t *cell_sequences,
                          int32_t query_position, int32_t sequence, int32_t window_low,
+                         const float *cell_cos, const float *cell_sin,
                          float *scores, float *out, float *probabilities) {
     attention_job job = { q, keys, values, cells, heads, kv_heads, d, cell_positions, cell_sequences,
-                          query_position, sequence, window_low, scores, out, probabilities };
+                          query_position, sequence, window_low, cell_cos, cell_sin, scores, out, probabilities };
     attention_heads(&job, 0, kv_heads);
 }

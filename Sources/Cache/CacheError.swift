@@ -2,12 +2,20 @@
 public enum CacheError: Error, Equatable, CustomStringConvertible {
     /// The cache has no room for `requested` more cells (capacity `capacity`, in use `used`).
     case full(requested: Int, capacity: Int, used: Int)
-    /// A position outside what the cache or the RoPE configuration supports.
+    /// A position outside what the cache and the RoPE configuration support.
     case positionOutOfRange(Int, limit: Int)
     /// A `positions` array whose count does not match the tokens.
     case positionCountMismatch(tokens: Int, positions: Int)
     /// A sequence id below zero.
     case invalidSequence(Int)
+    /// A position range that is empty, reversed or negative.
+    case invalidRange(lower: Int, upper: Int)
+    /// The range holds no cell of the sequence.
+    case emptyRange(sequence: Int, lower: Int, upper: Int)
+    /// The RoPE scaling's rotations do not compose (dynamic NTK), so keys cannot move.
+    case rotationDoesNotCompose(String)
+    /// A slice made for another cache shape.
+    case sliceMismatch(String)
 
     public var description: String {
         switch self {
@@ -19,6 +27,14 @@ public enum CacheError: Error, Equatable, CustomStringConvertible {
             return "\(positions) positions given for \(tokens) tokens"
         case let .invalidSequence(sequence):
             return "sequence id \(sequence) is invalid: ids are >= 0"
+        case let .invalidRange(lower, upper):
+            return "position range [\(lower), \(upper)) is invalid: it must be non-empty with lower >= 0"
+        case let .emptyRange(sequence, lower, upper):
+            return "sequence \(sequence) has no cells in position range [\(lower), \(upper))"
+        case .rotationDoesNotCompose(let scaling):
+            return "RoPE scaling \(scaling) does not compose rotations, so cached keys cannot be moved; re-prefill instead"
+        case .sliceMismatch(let reason):
+            return "cache slice does not fit this cache: \(reason)"
         }
     }
 }

@@ -4,35 +4,56 @@ import Kernels
 /// owning sequence) lives apart from the tensors, as in llama.cpp, so that moving a token to another
 /// position is a metadata change plus one rotation of its key, never a recomputation.
 ///
-/// Storage per layer: keys and values `[capacity, kvHeads, headDimension]`. Cells `[0, used)` may be
-/// occupied; a free cell has sequence -1 and is masked out of attention until `compact()` reclaims it.
-/// Keys are stored rotated to their cell's position (post-RoPE), so attention reads them as they are.
+/// Storage per layer: keys and values `[capacity, kvHeads, d]`; with `.anchored` also the canonical
+/// (unrotated) keys; with `.pre` a per-cell cos/sin table `[capacity, d/2]` used inside attention.
+/// Cells `[0, used)` may be occupied; a free cell has sequence -1 and is masked out of attention until
+/// `compact()` reclaims it. Every throwing operation checks everything before changing anything.
 public final class KVCache {
     public let geometry: CacheGeometry
+    public let storage: KeyStorage
     /// The rotation that turns canonical keys into keys at a position.
     public let rotary: RotaryEmbedding
-    /// Per layer `[capacity, kvHeads, d]`, rotated to the cell's position.
-    public private(set) var keys: [FloatBuffer]
+    /// Positions must lie in `[0, positionLimit)`.
+    public let positionLimit: Int
+    /// Per layer `[capacity, kvHeads, d]`: rotated to the cell's position (`.post`, `.anchored`) or
+    /// canonical (`.pre`).
+    public internal(set) var keys: [FloatBuffer]
+    /// Per layer `[capacity, kvHeads, d]` canonical keys (`.anchored` only).
+    public internal(set) var canonicalKeys: [FloatBuffer]
     /// Per layer `[capacity, kvHeads, d]`.
-    public private(set) var values: [FloatBuffer]
+    public internal(set) var values: [FloatBuffer]
+    /// `[capacity, d/2]` cos and sin of each cell's angles (`.pre` only): the rotation attention applies.
+    public internal(set) var cellCos: FloatBuffer
+    public internal(set) var cellSin: FloatBuffer
     /// `[capacity]` position of each cell.
-    public private(set) var positions: [Int32]
+    public internal(set) var positions: [Int32]
     /// `[capacity]` owning sequence of each cell, -1 when free.
-    public private(set) var sequences: [Int32]
+    public internal(set) var sequences: [Int32]
     /// Cells at or beyond this index have never been used since the last compaction.
-    public private(set) var used = 0
+    public internal(set) var used = 0
 
-    private var cosTable = Scratch()
-    private var sinTable = Scratch()
+    var cosTable = Scratch()
+    var sinTable = Scratch()
 
-    public init(geometry: CacheGeometry, rotary: RotaryEmbedding) {
+    public init(geometry: CacheGeometry, rotary: RotaryEmbedding, storage: KeyStorage = .anchored) {
         self.geometry = geometry
         self.rotary = rotary
+        self.storage = storage
+        positionLimit = rotary.scaling.positionLimit
         let floats = geometry.capacity * geometry.cellWidth
         keys = (0..<geometry.layers).map { _ in FloatBuffer(count: floats) }
         values = (0..<geometry.layers).map { _ in FloatBuffer(count: floats) }
+        canonicalKeys = storage == .anchored ? (0..<geometry.layers).map { _ in FloatBuffer(count: floats) } : []
+        let tableFloats = storage == .pre ? geometry.capacity * geometry.headDimension / 2 : 0
+        cellCos = FloatBuffer(count: tableFloats)
+        cellSin = FloatBuffer(count: tableFloats)
         positions = Array(repeating: 0, count: max(geometry.capacity, 1))
         sequences = Array(repeating: -1, count: max(geometry.capacity, 1))
+    }
+
+    /// Bytes of tensor storage this cache holds (K, V, canonical K, tables).
+    public var byteCount: Int {
+        (keys.count + values.count + canonicalKeys.count) * geometry.capacity * geometry.cellWidth * 4 + 2 * cellCos.byteCount
     }
 
     /// Number of cells owned by `sequence`.
@@ -55,45 +76,54 @@ public final class KVCache {
     /// Claims `positions.count` consecutive cells for `sequence` at `positions` and returns the first cell.
     /// Compacts first when the tail has no room. Throws (changing nothing) when the cache is full.
     public func reserve(sequence: Int, positions newPositions: [Int]) throws -> Int {
-        guard sequence >= 0, sequence < Int(Int32.max) else { throw CacheError.invalidSequence(sequence) }
-        for p in newPositions where p < 0 || p >= Int(Int32.max) {
-            throw CacheError.positionOutOfRange(p, limit: Int(Int32.max))
-        }
-        if used + newPositions.count > geometry.capacity { compact() }
-        guard used + newPositions.count <= geometry.capacity else {
-            throw CacheError.full(requested: newPositions.count, capacity: geometry.capacity, used: occupied)
-        }
+        try validate(sequence: sequence)
+        for p in newPositions where p < 0 || p >= positionLimit { throw CacheError.positionOutOfRange(p, limit: positionLimit) }
+        try ensureRoom(newPositions.count)
         let first = used
         for (i, p) in newPositions.enumerated() {
             positions[first + i] = Int32(p)
             sequences[first + i] = Int32(sequence)
         }
         used += newPositions.count
+        updateCellTables(first: first, count: newPositions.count)
         return first
     }
 
-    /// Writes one layer's K and V for cells `[first, first + count)`; `canonicalKeys` are unrotated and are
-    /// rotated here to each cell's position by `table`, whose row `r` holds the angles of cell `first + r`.
+    func validate(sequence: Int) throws {
+        guard sequence >= 0, sequence < Int(Int32.max) else { throw CacheError.invalidSequence(sequence) }
+    }
+
+    /// Makes `count` cells free at the tail, compacting if needed; throws when they do not exist.
+    func ensureRoom(_ count: Int) throws {
+        if used + count > geometry.capacity { compact() }
+        guard used + count <= geometry.capacity else {
+            throw CacheError.full(requested: count, capacity: geometry.capacity, used: occupied)
+        }
+    }
+
+    /// Writes one layer's K and V for cells `[first, first + count)` from canonical (unrotated) keys;
+    /// `table` row `r` holds the angles of cell `first + r`'s position.
     /// - canonicalKeys, newValues: `[count, kvHeads, d]` with row stride `rowStride` floats.
-    public func write(layer: Int, first: Int, count: Int, canonicalKeys: UnsafePointer<Float>,
+    public func write(layer: Int, first: Int, count: Int, canonicalKeys source: UnsafePointer<Float>,
                       newValues: UnsafePointer<Float>, rowStride: Int, table: RotationTable) {
         let width = geometry.cellWidth
         let k = keys[layer].pointer + first * width
         let v = values[layer].pointer + first * width
         for row in 0..<count {
-            (k + row * width).update(from: canonicalKeys + row * rowStride, count: width)
+            (k + row * width).update(from: source + row * rowStride, count: width)
             (v + row * width).update(from: newValues + row * rowStride, count: width)
         }
-        rotary.rotate(k, rows: count, heads: geometry.kvHeads, rowStride: width, cos: table.cos, sin: table.sin)
+        if storage == .anchored {
+            (canonicalKeys[layer].pointer + first * width).update(from: k, count: count * width)
+        }
+        if storage != .pre {
+            rotary.rotate(k, rows: count, heads: geometry.kvHeads, rowStride: width, cos: table.cos, sin: table.sin)
+        }
     }
 
-    /// Frees every cell of `sequence` whose position lies in `range` (all of them when nil).
-    public func remove(sequence: Int, range: Range<Int>? = nil) {
-        for c in 0..<used where sequences[c] == Int32(sequence) {
-            if let range, !range.contains(Int(positions[c])) { continue }
-            sequences[c] = -1
-        }
-        while used > 0 && sequences[used - 1] < 0 { used -= 1 }
+    /// The per-cell rotation attention must apply to `keys` (`.pre`), or nil when keys are stored rotated.
+    public var attentionRotation: RotationTable? {
+        storage == .pre ? RotationTable(rows: used, cos: cellCos.pointer, sin: cellSin.pointer) : nil
     }
 
     /// Frees every cell.
@@ -105,12 +135,16 @@ public final class KVCache {
     /// Moves occupied cells down over free ones, keeping their order, so the tail is free.
     public func compact() {
         let width = geometry.cellWidth
+        let half = geometry.headDimension / 2
         var target = 0
         for c in 0..<used where sequences[c] >= 0 {
             if c != target {
-                for layer in 0..<geometry.layers {
-                    (keys[layer].pointer + target * width).update(from: keys[layer].pointer + c * width, count: width)
-                    (values[layer].pointer + target * width).update(from: values[layer].pointer + c * width, count: width)
+                for buffer in keys + values + canonicalKeys {
+                    (buffer.pointer + target * width).update(from: buffer.pointer + c * width, count: width)
+                }
+                if storage == .pre {
+                    (cellCos.pointer + target * half).update(from: cellCos.pointer + c * half, count: half)
+                    (cellSin.pointer + target * half).update(from: cellSin.pointer + c * half, count: half)
                 }
                 positions[target] = positions[c]
                 sequences[target] = sequences[c]
@@ -132,13 +166,22 @@ public final class KVCache {
         }
     }
 
-    /// Rotates `rows` cached key rows in place, row `r` by angle `positions[r]` (a position or a delta).
-    func rotate(_ k: UnsafeMutablePointer<Float>, rows: Int, positions rowPositions: [Int]) {
-        guard rows > 0 else { return }
+    /// Recomputes the `.pre` cos/sin table rows of cells `[first, first + count)` from their positions.
+    func updateCellTables(first: Int, count: Int) {
+        guard storage == .pre, count > 0 else { return }
         let half = geometry.headDimension / 2
-        let cos = cosTable.reserve(rows * half)
-        let sin = sinTable.reserve(rows * half)
+        let cellPositions = (first..<(first + count)).map { Int(positions[$0]) }
+        cellPositions.withUnsafeBufferPointer {
+            rotary.table(positions: $0, cos: cellCos.pointer + first * half, sin: cellSin.pointer + first * half)
+        }
+    }
+
+    /// Fills the scratch tables with angles for `rowPositions` and returns them.
+    func table(for rowPositions: [Int]) -> RotationTable {
+        let half = geometry.headDimension / 2
+        let cos = cosTable.reserve(max(rowPositions.count, 1) * half)
+        let sin = sinTable.reserve(max(rowPositions.count, 1) * half)
         rowPositions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
-        rotary.rotate(k, rows: rows, heads: geometry.kvHeads, rowStride: geometry.cellWidth, cos: cos, sin: sin)
+        return RotationTable(rows: rowPositions.count, cos: cos, sin: sin)
     }
 }

@@ -67,11 +67,14 @@ public enum Attention {
 
     /// - q: `[queries, heads, d]`; keys, values: `[cells, kvHeads, d]`; out: `[queries, heads, d]`;
     ///   scores: scratch of at least `max(blockRows, heads) * cells` floats.
+    ///   keyRotation: for pre-RoPE caches, per-cell angles `[cells, d/2]` that keys are rotated by inside
+    ///   attention (decode: fused into the dot products; prefill: into `rotatedKeys`, `[cells, kvHeads, d]`).
     ///   probabilities, if given: `[queries, heads, cells]` receives the attention weights (for experiments).
     public static func compute(shape: Shape, q: UnsafePointer<Float>, queries: Int,
                                keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cells: Int,
                                mask: AttentionMask, scores: UnsafeMutablePointer<Float>,
                                out: UnsafeMutablePointer<Float>,
+                               keyRotation: RotationTable? = nil, rotatedKeys: UnsafeMutablePointer<Float>? = nil,
                                probabilities: UnsafeMutablePointer<Float>? = nil) {
         let d = shape.headDimension
         let group = shape.heads / shape.kvHeads
@@ -82,8 +85,17 @@ public enum Attention {
             // Decode: one fused pass per head (scores, softmax, weighted values), kv heads across threads.
             ck_attention_decode(q, keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads), Int32(d),
                                 mask.cellPositions, mask.cellSequences, mask.queryPositions[0], mask.sequence,
-                                mask.window.map { mask.queryPositions[0] - $0 } ?? Int32.min, scores, out, probabilities)
+                                mask.window.map { mask.queryPositions[0] - $0 } ?? Int32.min,
+                                keyRotation?.cos, keyRotation?.sin, scores, out, probabilities)
             return
+        }
+        var keys = keys
+        if let keyRotation, let rotatedKeys {
+            // Pre-RoPE prefill: every cached key rotated to its cell's position for this step.
+            rotatedKeys.update(from: keys, count: cells * kvStride)
+            RotaryEmbedding.rotate(rotatedKeys, rows: cells, heads: shape.kvHeads, headDimension: d, rowStride: kvStride,
+                                   cos: keyRotation.cos, sin: keyRotation.sin)
+            keys = UnsafePointer(rotatedKeys)
         }
         let limits = stride(from: 0, to: queries, by: blockRows).map {
             mask.visibleLimit(queries: $0, count: min(blockRows, queries - $0), cells: cells)

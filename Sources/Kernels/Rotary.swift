@@ -10,6 +10,22 @@ public enum RopeScaling: Sendable, Equatable {
     case linear(factor: Double)
     /// Llama 3.1/3.2: low frequencies divided by `factor`, high ones kept, a smooth blend between.
     case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalContext: Int)
+    /// Dynamic NTK: the base grows with the sequence once it passes `originalContext`. Within the original
+    /// context it equals unscaled RoPE (what this engine runs); its rotations do not compose across a length
+    /// change, so caches refuse to shift under it.
+    case dynamic(factor: Double, originalContext: Int)
+
+    /// Whether rotating by `a` then `b` equals rotating by `a + b` at every position.
+    public var composes: Bool {
+        if case .dynamic = self { return false }
+        return true
+    }
+
+    /// Positions this scaling supports: dynamic NTK only within its original context.
+    public var positionLimit: Int {
+        if case .dynamic(_, let original) = self { return original }
+        return RotaryEmbedding.maximumPosition
+    }
 }
 
 /// Rotary position embedding in the Hugging Face half-split ("NEOX") layout: for a head vector `x` of
@@ -23,12 +39,19 @@ public struct RotaryEmbedding: Sendable, Equatable {
     /// `[d/2]` angular frequencies in radians per position.
     public let inverseFrequencies: [Double]
 
+    /// Positions are stored as Int32 metadata; 2^24 tokens is far past any context this engine serves.
+    public static let maximumPosition = 1 << 24
+
+    /// How the frequencies were scaled.
+    public let scaling: RopeScaling
+
     public init(headDimension: Int, theta: Double, scaling: RopeScaling = .none) {
         self.headDimension = headDimension
+        self.scaling = scaling
         let half = headDimension / 2
         var frequencies = (0..<half).map { 1 / pow(theta, Double(2 * $0) / Double(headDimension)) }
         switch scaling {
-        case .none:
+        case .none, .dynamic:
             break
         case .linear(let factor):
             frequencies = frequencies.map { $0 / factor }
@@ -62,14 +85,22 @@ public struct RotaryEmbedding: Sendable, Equatable {
         }
     }
 
-    /// Rotates `rows` rows of `heads` head vectors in place; row `r` uses table row `r`.
-    /// - x: `[rows, heads, d]` with row stride `rowStride` floats; cos, sin: `[rows, d/2]`.
+    /// Rotates `rows` rows of `heads` head vectors in place; row `r` uses table row `r`, or table row 0
+    /// for every row when `sameAngles` (a shift by one delta).
+    /// - x: `[rows, heads, d]` with row stride `rowStride` floats; cos, sin: `[rows, d/2]` (or `[1, d/2]`).
     public func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, rowStride: Int,
-                       cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+                       cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, sameAngles: Bool = false) {
+        Self.rotate(x, rows: rows, heads: heads, headDimension: headDimension, rowStride: rowStride, cos: cos, sin: sin,
+                    sameAngles: sameAngles)
+    }
+
+    /// `rotate` for a head width given explicitly (no frequencies needed: the table holds the angles).
+    public static func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDimension: Int, rowStride: Int,
+                              cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, sameAngles: Bool = false) {
         let half = headDimension / 2
         for r in 0..<rows {
-            let c = cos + r * half
-            let s = sin + r * half
+            let c = cos + (sameAngles ? 0 : r * half)
+            let s = sin + (sameAngles ? 0 : r * half)
             for h in 0..<heads {
                 let v = x + r * rowStride + h * headDimension
                 for i in 0..<half {

@@ -31,9 +31,9 @@ public final class LlamaModel {
         CacheGeometry(layers: config.layers, kvHeads: config.kvHeads, headDimension: config.headDimension, capacity: capacity)
     }
 
-    /// A new empty cache for this model.
-    public func makeCache(capacity: Int) -> KVCache {
-        KVCache(geometry: cacheGeometry(capacity: capacity), rotary: rotary)
+    /// A new empty cache for this model; keys stored per `storage` (default `.anchored`).
+    public func makeCache(capacity: Int, storage: KeyStorage = .anchored) -> KVCache {
+        KVCache(geometry: cacheGeometry(capacity: capacity), rotary: rotary, storage: storage)
     }
 
     /// Runs `tokens` at `positions` for `sequence`, appending their K/V to `cache`, and returns logits.
@@ -74,6 +74,8 @@ public final class LlamaModel {
         let sin = w.sin.reserve(count * half)
         let cells = cache.used
         let scores = w.scores.reserve(max(Attention.blockRows, config.heads) * cells)
+        let keyRotation = cache.attentionRotation
+        let rotatedKeys = keyRotation != nil && count > 1 ? w.rotatedKeys.reserve(cells * kvWidth) : nil
         w.positions.removeAll(keepingCapacity: true)
         w.positions.append(contentsOf: positions.map { Int32($0) })
 
@@ -102,7 +104,7 @@ public final class LlamaModel {
                                              queryPositions: queryPositions.baseAddress!, sequence: Int32(sequence), window: window)
                     Attention.compute(shape: shape, q: queries, queries: count, keys: cache.keys[layer].pointer,
                                       values: cache.values[layer].pointer, cells: cells, mask: mask, scores: scores,
-                                      out: attended)
+                                      out: attended, keyRotation: keyRotation, rotatedKeys: rotatedKeys)
                 }
             }
             block.output.apply(attended, count: count, into: projected)

@@ -74,6 +74,9 @@ extension ModelConfig {
                                    lowFrequencyFactor: try nested.requireDouble("low_freq_factor"),
                                    highFrequencyFactor: try nested.requireDouble("high_freq_factor"),
                                    originalContext: original))
+        case "dynamic":
+            let original = try (nested.int("original_max_position_embeddings")) ?? (fields.require("max_position_embeddings"))
+            return (theta, .dynamic(factor: try nested.requireDouble("factor"), originalContext: original))
         default:
             throw ModelError.unsupportedRopeType(type)
         }

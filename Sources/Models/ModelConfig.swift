@@ -110,6 +110,10 @@ public struct ModelConfig: Sendable, Equatable {
         case .none: break
         case .linear(let factor):
             guard factor > 0 else { throw ModelError.invalidConfig(file: file, field: "rope_scaling.factor", reason: "must be > 0") }
+        case let .dynamic(factor, original):
+            guard factor > 0, original > 0 else {
+                throw ModelError.invalidConfig(file: file, field: "rope_scaling", reason: "dynamic needs factor > 0 and a positive original context")
+            }
         case let .llama3(factor, low, high, original):
             guard factor > 0, low > 0, high > low, original > 0 else {
                 throw ModelError.invalidConfig(file: file, field: "rope_scaling",

@@ -20,7 +20,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case .unsupportedArchitecture(let name):
             return "unsupported architecture '\(name)' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)"
         case .unsupportedRopeType(let name):
-            return "unsupported RoPE type '\(name)' (supported: default, linear, llama3)"
+            return "unsupported RoPE type '\(name)' (supported: default, linear, llama3, dynamic within the original context)"
         case let .invalidSafetensors(file, reason): return "\(file): invalid safetensors: \(reason)"
         case let .unsupportedDType(file, tensor, dtype):
             return "\(file): tensor '\(tensor)' has unsupported dtype \(dtype) (supported: F32, F16, BF16)"

@@ -12,6 +12,7 @@ final class Workspace {
     var gateUp = Scratch()      // [T, 2 intermediate]
     var activated = Scratch()   // [T, intermediate]
     var scores = Scratch()      // [max(blockRows, heads), cells]
+    var rotatedKeys = Scratch() // [cells, kvHeads d] pre-RoPE prefill only
     var cos = Scratch()         // [T, d/2]
     var sin = Scratch()         // [T, d/2]
     var positions: [Int32] = [] // [T]

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Models
 import Cache
+import Kernels
 
 /// Each malformed input is a specific, named error: never a crash.
 @Suite struct BadInputTests {
@@ -37,8 +38,8 @@ import Cache
         let directory = try copyOfFixture()
         try editConfig(directory) { $0["rope_parameters"] = ["rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0] }
         #expect(throws: ModelError.unsupportedRopeType("yarn")) { try LlamaModel(directory: directory) }
-        try editConfig(directory) { $0["rope_parameters"] = nil; $0["rope_scaling"] = ["type": "dynamic", "factor": 2.0] }
-        #expect(throws: ModelError.unsupportedRopeType("dynamic")) { try LlamaModel(directory: directory) }
+        try editConfig(directory) { $0["rope_parameters"] = nil; $0["rope_scaling"] = ["type": "longrope", "factor": 2.0] }
+        #expect(throws: ModelError.unsupportedRopeType("longrope")) { try LlamaModel(directory: directory) }
     }
 
     @Test func invalidFieldsAreNamed() throws {
@@ -127,7 +128,7 @@ import Cache
         _ = try model.forward(tokens: [1, 2], positions: [0, 1], cache: cache)
         #expect(throws: ModelError.invalidToken(96, vocabularySize: 96)) { try model.forward(tokens: [96], positions: [2], cache: cache) }
         #expect(throws: CacheError.positionCountMismatch(tokens: 1, positions: 2)) { try model.forward(tokens: [3], positions: [2, 3], cache: cache) }
-        #expect(throws: CacheError.positionOutOfRange(-1, limit: Int(Int32.max))) { try model.forward(tokens: [3], positions: [-1], cache: cache) }
+        #expect(throws: CacheError.positionOutOfRange(-1, limit: RotaryEmbedding.maximumPosition)) { try model.forward(tokens: [3], positions: [-1], cache: cache) }
         #expect(throws: CacheError.full(requested: 7, capacity: 8, used: 2)) {
             try model.forward(tokens: Array(repeating: 3, count: 7), positions: Array(2..<9), cache: cache)
         }

@@ -8,10 +8,13 @@
 /// q: [heads, d]; keys, values: [cells, kv_heads, d]; out: [heads, d];
 /// scores: scratch of heads * cells floats; probabilities (may be NULL): [heads, cells] receives the weights.
 /// A cell is visible when cell_sequences[c] == sequence and window_low < cell_positions[c] <= query_position.
+/// cell_cos, cell_sin (may be NULL): [cells, d/2] angles; when given, keys are canonical (unrotated) and each
+/// is rotated to its cell's angles inside the dot product (pre-RoPE attention), with no copy of the cache.
 void ck_attention_decode(const float *q, const float *keys, const float *values, int cells,
                          int heads, int kv_heads, int d,
                          const int32_t *cell_positions, const int32_t *cell_sequences,
                          int32_t query_position, int32_t sequence, int32_t window_low,
+                         const float *cell_cos, const float *cell_sin,
                          float *scores, float *out, float *probabilities);
 
 /// out[r, i] = silu(gate[r, i]) * up[r, i] for a fused [gate | up] row layout.

@@ -1,0 +1,99 @@
+import Kernels
+
+/// A range of one sequence's cache taken out of the cache: canonical (unrotated) keys and values of every
+/// layer, with positions relative to the first, so it can be placed at any position of any sequence.
+/// A value type: it may cross isolation boundaries and be stored (the document library keeps these).
+public struct CacheSlice: Sendable, Equatable {
+    public let geometry: CacheGeometry
+    /// `[count]` positions relative to the slice's first position (0 for the first cell).
+    public let relativePositions: [Int]
+    /// Per layer `[count, kvHeads, d]` canonical keys.
+    public let keys: [[Float]]
+    /// Per layer `[count, kvHeads, d]` values.
+    public let values: [[Float]]
+
+    public init(geometry: CacheGeometry, relativePositions: [Int], keys: [[Float]], values: [[Float]]) {
+        self.geometry = geometry
+        self.relativePositions = relativePositions
+        self.keys = keys
+        self.values = values
+    }
+
+    public var count: Int { relativePositions.count }
+
+    /// Bytes of K and V held.
+    public var byteCount: Int { count * geometry.bytesPerToken }
+}
+
+extension KVCache {
+    /// Takes the cells of `sequence` in `range` out as canonical keys and values. `.pre` and `.anchored`
+    /// hold canonical keys exactly; `.post` recovers them by rotating back by each position (exact up to
+    /// float rounding).
+    public func export(sequence: Int, range: Range<Int>) throws -> CacheSlice {
+        try validate(sequence: sequence)
+        try validate(range: range)
+        let selected = cells(of: sequence, in: range).sorted { positions[$0] < positions[$1] }
+        guard let first = selected.first else {
+            throw CacheError.emptyRange(sequence: sequence, lower: range.lowerBound, upper: range.upperBound)
+        }
+        let base = Int(positions[first])
+        let width = geometry.cellWidth
+        let inverse = storage == .post ? table(for: selected.map { -Int(positions[$0]) }) : nil
+        var sliceKeys: [[Float]] = []
+        var sliceValues: [[Float]] = []
+        for layer in 0..<geometry.layers {
+            let source = storage == .anchored ? canonicalKeys[layer] : keys[layer]
+            var k = [Float](repeating: 0, count: selected.count * width)
+            var v = [Float](repeating: 0, count: selected.count * width)
+            k.withUnsafeMutableBufferPointer { kBuffer in
+                v.withUnsafeMutableBufferPointer { vBuffer in
+                    // safe: both buffers hold selected.count * width >= width > 0 floats.
+                    let kOut = kBuffer.baseAddress!, vOut = vBuffer.baseAddress!
+                    for (row, c) in selected.enumerated() {
+                        (kOut + row * width).update(from: source.pointer + c * width, count: width)
+                        (vOut + row * width).update(from: values[layer].pointer + c * width, count: width)
+                    }
+                    if let inverse {
+                        rotary.rotate(kOut, rows: selected.count, heads: geometry.kvHeads, rowStride: width,
+                                      cos: inverse.cos, sin: inverse.sin)
+                    }
+                }
+            }
+            sliceKeys.append(k)
+            sliceValues.append(v)
+        }
+        let sliceGeometry = CacheGeometry(layers: geometry.layers, kvHeads: geometry.kvHeads,
+                                          headDimension: geometry.headDimension, capacity: selected.count)
+        return CacheSlice(geometry: sliceGeometry, relativePositions: selected.map { Int(positions[$0]) - base },
+                          keys: sliceKeys, values: sliceValues)
+    }
+
+    /// Places `slice` into `sequence` starting at position `start` (re-anchoring its keys there).
+    /// - Returns: the cells it occupies.
+    @discardableResult
+    public func importSlice(_ slice: CacheSlice, sequence: Int, at start: Int) throws -> Range<Int> {
+        guard slice.geometry.layers == geometry.layers, slice.geometry.cellWidth == geometry.cellWidth,
+              slice.geometry.headDimension == geometry.headDimension else {
+            throw CacheError.sliceMismatch("slice has \(slice.geometry.layers) layers × \(slice.geometry.kvHeads) heads × \(slice.geometry.headDimension), cache \(geometry.layers) × \(geometry.kvHeads) × \(geometry.headDimension)")
+        }
+        let width = geometry.cellWidth
+        guard slice.keys.count == geometry.layers, slice.values.count == geometry.layers,
+              slice.keys.allSatisfy({ $0.count == slice.count * width }), slice.values.allSatisfy({ $0.count == slice.count * width }) else {
+            throw CacheError.sliceMismatch("tensor sizes do not match \(slice.count) cells")
+        }
+        let newPositions = slice.relativePositions.map { start + $0 }
+        let first = try reserve(sequence: sequence, positions: newPositions)
+        let angles = table(for: newPositions)
+        for layer in 0..<geometry.layers {
+            slice.keys[layer].withUnsafeBufferPointer { k in
+                slice.values[layer].withUnsafeBufferPointer { v in
+                    // safe: sizes were checked above; count >= 1 since reserve succeeded only for a non-empty slice or returned early.
+                    guard let kBase = k.baseAddress, let vBase = v.baseAddress else { return }
+                    write(layer: layer, first: first, count: slice.count, canonicalKeys: kBase, newValues: vBase,
+                          rowStride: width, table: angles)
+                }
+            }
+        }
+        return first..<(first + slice.count)
+    }
+}

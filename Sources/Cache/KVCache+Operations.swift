@@ -1,0 +1,139 @@
+import Kernels
+
+/// Sequence operations over half-open position ranges, as in llama.cpp's `llama_kv_cache_seq_*`.
+/// Each validates everything first and then applies, so a throwing call changes nothing.
+extension KVCache {
+    /// Indices of the cells of `sequence` whose position lies in `range` (all of them when nil), in storage order.
+    public func cells(of sequence: Int, in range: Range<Int>? = nil) -> [Int] {
+        (0..<used).filter { c in
+            sequences[c] == Int32(sequence) && (range.map { $0.contains(Int(positions[c])) } ?? true)
+        }
+    }
+
+    func validate(range: Range<Int>) throws {
+        guard range.lowerBound >= 0, !range.isEmpty else {
+            throw CacheError.invalidRange(lower: range.lowerBound, upper: range.upperBound)
+        }
+    }
+
+    /// Frees every cell of `sequence` whose position lies in `range` (all of them when nil).
+    public func remove(sequence: Int, range: Range<Int>? = nil) {
+        for c in cells(of: sequence, in: range) { sequences[c] = -1 }
+        while used > 0 && sequences[used - 1] < 0 { used -= 1 }
+    }
+
+    /// Frees every cell not owned by `sequence`.
+    public func keep(sequence: Int) {
+        for c in 0..<used where sequences[c] != Int32(sequence) { sequences[c] = -1 }
+        while used > 0 && sequences[used - 1] < 0 { used -= 1 }
+    }
+
+    /// Moves the cells of `sequence` in `range` by `delta` positions: metadata first, then one rotation pass
+    /// (`.post`: rotate the stored keys by the delta; `.anchored`: re-derive live keys from the canonical
+    /// ones at the new positions; `.pre`: refresh the per-cell angles).
+    /// - Returns: the number of cells moved.
+    @discardableResult
+    public func shift(sequence: Int, range: Range<Int>, by delta: Int) throws -> Int {
+        let moved = try prepareMove(sequence: sequence, range: range, delta: delta)
+        guard delta != 0 else { return moved.count }
+        for c in moved { positions[c] += Int32(delta) }
+        for run in Self.contiguousRuns(moved) { rotateRun(run, delta: delta) }
+        return moved.count
+    }
+
+    /// Changes the positions of the cells of `sequence` in `range` by `delta` without touching the keys:
+    /// the "naive" post-RoPE slice of the literature, whose keys keep their stale rotations. For
+    /// experiments only: attention then mixes keys rotated for other positions.
+    @discardableResult
+    public func relabelWithoutRotation(sequence: Int, range: Range<Int>, by delta: Int) throws -> Int {
+        let moved = try prepareMove(sequence: sequence, range: range, delta: delta)
+        for c in moved { positions[c] += Int32(delta) }
+        return moved.count
+    }
+
+    private func prepareMove(sequence: Int, range: Range<Int>, delta: Int) throws -> [Int] {
+        try validate(sequence: sequence)
+        try validate(range: range)
+        guard rotary.scaling.composes else { throw CacheError.rotationDoesNotCompose(String(describing: rotary.scaling)) }
+        let moved = cells(of: sequence, in: range)
+        guard !moved.isEmpty else {
+            throw CacheError.emptyRange(sequence: sequence, lower: range.lowerBound, upper: range.upperBound)
+        }
+        for c in moved {
+            let target = Int(positions[c]) + delta
+            guard target >= 0, target < positionLimit else { throw CacheError.positionOutOfRange(target, limit: positionLimit) }
+        }
+        return moved
+    }
+
+    /// Applies the rotation pass for cells `run` that just moved by `delta`.
+    private func rotateRun(_ run: Range<Int>, delta: Int) {
+        let width = geometry.cellWidth
+        switch storage {
+        case .pre:
+            updateCellTables(first: run.lowerBound, count: run.count)
+        case .post:
+            let angles = table(for: [delta])
+            for layer in 0..<geometry.layers {
+                rotary.rotate(keys[layer].pointer + run.lowerBound * width, rows: run.count, heads: geometry.kvHeads,
+                              rowStride: width, cos: angles.cos, sin: angles.sin, sameAngles: true)
+            }
+        case .anchored:
+            let angles = table(for: run.map { Int(positions[$0]) })
+            for layer in 0..<geometry.layers {
+                let live = keys[layer].pointer + run.lowerBound * width
+                live.update(from: canonicalKeys[layer].pointer + run.lowerBound * width, count: run.count * width)
+                rotary.rotate(live, rows: run.count, heads: geometry.kvHeads, rowStride: width, cos: angles.cos, sin: angles.sin)
+            }
+        }
+    }
+
+    /// Copies the cells of `source` in `range` to `target` (same positions) in new cells.
+    /// - Returns: the number of cells copied.
+    @discardableResult
+    public func copy(from source: Int, to target: Int, range: Range<Int>? = nil) throws -> Int {
+        try validate(sequence: source)
+        try validate(sequence: target)
+        if let range { try validate(range: range) }
+        let count = cells(of: source, in: range).count
+        try ensureRoom(count)
+        let width = geometry.cellWidth
+        let half = geometry.headDimension / 2
+        for c in cells(of: source, in: range) {
+            let destination = used
+            for buffer in keys + values + canonicalKeys {
+                (buffer.pointer + destination * width).update(from: buffer.pointer + c * width, count: width)
+            }
+            if storage == .pre {
+                (cellCos.pointer + destination * half).update(from: cellCos.pointer + c * half, count: half)
+                (cellSin.pointer + destination * half).update(from: cellSin.pointer + c * half, count: half)
+            }
+            positions[destination] = positions[c]
+            sequences[destination] = Int32(target)
+            used += 1
+        }
+        return count
+    }
+
+    /// Splits sorted cell indices into runs of consecutive cells.
+    static func contiguousRuns(_ cells: [Int]) -> [Range<Int>] { KVCacheRuns.runs(cells) }
+}
+
+/// Groups of consecutive cell indices.
+public enum KVCacheRuns {
+    /// Splits sorted cell indices into runs of consecutive cells.
+    public static func runs(_ cells: [Int]) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = cells.first ?? 0
+        var previous = start - 1
+        for c in cells {
+            if c != previous + 1 {
+                runs.append(start..<(previous + 1))
+                start = c
+            }
+            previous = c
+        }
+        if let last = cells.last { runs.append(start..<(last + 1)) }
+        return runs.filter { !$0.isEmpty }
+    }
+}

@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "Cache"], swiftSettings: cpuFlags),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels"]),
         .executableTarget(name: "reanchor", dependencies: [
-            "Engine", "Models", "Tokenizers", "Kernels",
+            "Engine", "Models", "Tokenizers", "Kernels", "Cache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

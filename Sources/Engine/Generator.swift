@@ -9,14 +9,24 @@ public final class Generator {
     /// Tokens the cache holds at most (the context window).
     public let context: Int
     public let cache: KVCache
+    /// What happens when the context is full; nil stops generation there.
+    public let overflow: Truncation?
+    /// Truncations performed by the last `generate` call, and the seconds they took.
+    public private(set) var truncations: [Double] = []
 
     /// - context: the context window in tokens; defaults to the model's `max_position_embeddings`.
-    public init(languageModel: LanguageModel, context: Int? = nil) throws {
+    /// - storage: how the cache stores keys (default `.anchored`).
+    /// - overflow: truncation on overflow; nil stops at the context window.
+    public init(languageModel: LanguageModel, context: Int? = nil, storage: KeyStorage = .anchored, overflow: Truncation? = nil) throws {
         let window = context ?? languageModel.config.maxPositionEmbeddings
         guard window >= 2 else { throw EngineError.invalidParameter(name: "context", reason: "must be >= 2, found \(window)") }
+        if let overflow, overflow.keep >= window - 1 {
+            throw EngineError.invalidParameter(name: "keep", reason: "\(overflow.keep) must be below the context window minus one (\(window - 1))")
+        }
         self.languageModel = languageModel
         self.context = window
-        cache = languageModel.model.makeCache(capacity: window)
+        self.overflow = overflow
+        cache = languageModel.model.makeCache(capacity: window, storage: storage)
     }
 
     /// Encodes `prompt` (with BOS) and generates; `onText` receives text as it completes.
@@ -34,10 +44,12 @@ public final class Generator {
         let model = languageModel.model
         let eos = Set(request.stopOnEOS ? model.config.eosTokenIDs : [])
         cache.clear()
+        truncations = []
         var sampler = Sampler(parameters: request.sampling)
         var decoder = StreamingDecoder(tokenizer: languageModel.tokenizer, atStart: false)
         var filter = StopStringFilter(stopStrings: request.stopStrings)
         var history = promptTokens
+        var cached = promptTokens  // the tokens in the cache, at positions 0..<cached.count
         var generated: [Int] = []
         var text = ""
         var reason = StopReason.maxTokens
@@ -58,8 +70,13 @@ public final class Generator {
             if !emit.isEmpty { onText(emit) }
             if stopped { reason = .stopString; break }
             if generated.count == request.maxTokens { break }
-            guard position < context else { reason = .contextFull; break }
+            if position >= context {
+                guard let overflow else { reason = .contextFull; break }
+                truncations.append(try overflow.apply(to: cache, tokens: &cached, model: model))
+                position = cached.count
+            }
             logits = try model.forward(tokens: [token], positions: [position], cache: cache)
+            cached.append(token)
             position += 1
         }
         if reason != .stopString {

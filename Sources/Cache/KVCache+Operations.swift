@@ -97,19 +97,9 @@ extension KVCache {
         if let range { try validate(range: range) }
         let count = cells(of: source, in: range).count
         try ensureRoom(count)
-        let width = geometry.cellWidth
-        let half = geometry.headDimension / 2
         for c in cells(of: source, in: range) {
-            let destination = used
-            for buffer in keys + values + canonicalKeys {
-                (buffer.pointer + destination * width).update(from: buffer.pointer + c * width, count: width)
-            }
-            if storage == .pre {
-                (cellCos.pointer + destination * half).update(from: cellCos.pointer + c * half, count: half)
-                (cellSin.pointer + destination * half).update(from: cellSin.pointer + c * half, count: half)
-            }
-            positions[destination] = positions[c]
-            sequences[destination] = Int32(target)
+            copyCell(c, to: used)
+            sequences[used] = Int32(target)
             used += 1
         }
         return count

@@ -134,25 +134,28 @@ public final class KVCache {
 
     /// Moves occupied cells down over free ones, keeping their order, so the tail is free.
     public func compact() {
-        let width = geometry.cellWidth
-        let half = geometry.headDimension / 2
         var target = 0
         for c in 0..<used where sequences[c] >= 0 {
-            if c != target {
-                for buffer in keys + values + canonicalKeys {
-                    (buffer.pointer + target * width).update(from: buffer.pointer + c * width, count: width)
-                }
-                if storage == .pre {
-                    (cellCos.pointer + target * half).update(from: cellCos.pointer + c * half, count: half)
-                    (cellSin.pointer + target * half).update(from: cellSin.pointer + c * half, count: half)
-                }
-                positions[target] = positions[c]
-                sequences[target] = sequences[c]
-            }
+            if c != target { copyCell(c, to: target) }
             target += 1
         }
         for c in target..<used { sequences[c] = -1 }
         used = target
+    }
+
+    /// Copies everything cell `source` holds (tensors of every layer, angles, metadata) into cell `target`.
+    func copyCell(_ source: Int, to target: Int) {
+        let width = geometry.cellWidth
+        let half = geometry.headDimension / 2
+        for buffer in keys + values + canonicalKeys {
+            (buffer.pointer + target * width).update(from: buffer.pointer + source * width, count: width)
+        }
+        if storage == .pre {
+            (cellCos.pointer + target * half).update(from: cellCos.pointer + source * half, count: half)
+            (cellSin.pointer + target * half).update(from: cellSin.pointer + source * half, count: half)
+        }
+        positions[target] = positions[source]
+        sequences[target] = sequences[source]
     }
 
     /// Runs `body` with the metadata pointers attention needs: `(positions, sequences)`, each `[used]`.

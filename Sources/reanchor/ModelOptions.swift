@@ -7,6 +7,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Hugging Face model directory (config.json, *.safetensors, tokenizer.json). Default: the embedded models/books-5m.")
     var model: String?
 
+    init() {}
+
+    init(model: String?) { self.model = model }
+
     /// The directory to load: `--model`, else `$REANCHOR_MODEL`, else models/books-5m beside the
     /// working directory or the executable's checkout.
     func directory() throws -> URL {

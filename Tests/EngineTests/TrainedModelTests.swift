@@ -2,20 +2,10 @@ import Foundation
 import Testing
 import Engine
 import Models
+import TestSupport
 
-/// ../shared beside the checkout, or nil (tests then skip with a message).
-let sharedDirectory: URL? = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<6 {
-        url.deleteLastPathComponent()
-        let candidate = url.appendingPathComponent("shared/models")
-        if FileManager.default.fileExists(atPath: candidate.path) { return url.appendingPathComponent("shared") }
-    }
-    return nil
-}()
-
-/// The repository root (for the embedded model).
-let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let sharedDirectory = Locations.shared
+let repositoryRoot = Locations.repositoryRoot
 
 struct TrainedReference: Decodable {
     let prompt: String

@@ -11,16 +11,6 @@ enum Fixtures {
 
     static func model(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    /// ../shared, found by walking up from this source file; nil when absent (tests then skip).
-    static let shared: URL? = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<6 {
-            url.deleteLastPathComponent()
-            let candidate = url.appendingPathComponent("shared/models")
-            if FileManager.default.fileExists(atPath: candidate.path) { return url.appendingPathComponent("shared") }
-        }
-        return nil
-    }()
 }
 
 /// One prompt of a golden fixture.

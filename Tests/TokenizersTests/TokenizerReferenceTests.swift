@@ -1,17 +1,9 @@
 import Foundation
 import Testing
 import Tokenizers
+import TestSupport
 
-/// ../shared, found by walking up from this source file; nil when absent.
-let sharedDirectory: URL? = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<6 {
-        url.deleteLastPathComponent()
-        let candidate = url.appendingPathComponent("shared/models")
-        if FileManager.default.fileExists(atPath: candidate.path) { return url.appendingPathComponent("shared") }
-    }
-    return nil
-}()
+let sharedDirectory = Locations.shared
 
 struct ReferenceCase: Decodable {
     let text: String

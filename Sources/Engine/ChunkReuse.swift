@@ -1,0 +1,93 @@
+import Foundation
+import Cache
+import Models
+
+/// Position-independent reuse of a prefilled chunk: encode a document once (after a shared prefix, so its
+/// first token is not an attention sink), keep its canonical K/V, and place it at any offset of any later
+/// prompt with one rotation. The query is always computed fresh.
+public struct ChunkReuse {
+    public let model: LlamaModel
+
+    public init(model: LlamaModel) { self.model = model }
+
+    /// Prefills `prefix + chunk` and returns the chunk's cells as a slice (canonical keys, values).
+    public func encode(chunk: [Int], after prefix: [Int]) throws -> CacheSlice {
+        guard !chunk.isEmpty else { throw EngineError.emptyInput("chunk") }
+        let cache = model.makeCache(capacity: prefix.count + chunk.count)
+        let all = prefix + chunk
+        _ = try model.forward(tokens: all, positions: Array(0..<all.count), cache: cache, outputs: .none)
+        return try cache.export(sequence: 0, range: prefix.count..<all.count)
+    }
+
+    /// Builds a cache for `prefix`, then `chunks` placed one after another (re-anchored to their offsets),
+    /// then runs `query` fresh and returns its logits (last row) and the cache.
+    /// - chunks: slices from `encode`, in prompt order.
+    public func compose(prefix: [Int], chunks: [CacheSlice], query: [Int], capacity: Int) throws -> (Logits, KVCache) {
+        guard !query.isEmpty else { throw EngineError.emptyInput("query") }
+        let cache = model.makeCache(capacity: capacity)
+        if !prefix.isEmpty {
+            _ = try model.forward(tokens: prefix, positions: Array(0..<prefix.count), cache: cache, outputs: .none)
+        }
+        var offset = prefix.count
+        for chunk in chunks {
+            try cache.importSlice(chunk, sequence: 0, at: offset)
+            offset += chunk.count
+        }
+        let logits = try model.forward(tokens: query, positions: Array(offset..<(offset + query.count)), cache: cache)
+        return (logits, cache)
+    }
+}
+
+/// Reuse against full recompute of the same prompt.
+public struct ReuseComparison: Sendable, Codable {
+    public var promptTokens: Int
+    public var reusedTokens: Int
+    /// Seconds to the first logits: full prefill, and with the chunks reused.
+    public var fullSeconds: Double
+    public var reuseSeconds: Double
+    /// Max |Δlogit| at the first generated position.
+    public var maxLogitDifference: Float
+    /// Over `steps` teacher-forced steps (the full model's greedy tokens fed to both): argmax agreement
+    /// and mean KL(full ‖ reuse) of the next-token distributions.
+    public var top1Agreement: Double
+    public var meanKL: Double
+}
+
+extension ChunkReuse {
+    /// Compares reusing `chunks` (encoded from `chunkTokens`) with a full prefill of the same prompt.
+    public func compare(prefix: [Int], chunkTokens: [[Int]], chunks: [CacheSlice], query: [Int], steps: Int = 16) throws -> ReuseComparison {
+        let prompt = prefix + chunkTokens.flatMap { $0 } + query
+        let capacity = prompt.count + steps + 1
+        let fullCache = model.makeCache(capacity: capacity)
+        let fullStart = Clock.now()
+        var full = try model.forward(tokens: prompt, positions: Array(0..<prompt.count), cache: fullCache)
+        let fullSeconds = Clock.now() - fullStart
+        let reuseStart = Clock.now()
+        var (reused, reuseCache) = try compose(prefix: prefix, chunks: chunks, query: query, capacity: capacity)
+        let reuseSeconds = Clock.now() - reuseStart
+        let firstDifference = zip(full.last, reused.last).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        var agree = 0
+        var kl = 0.0
+        for step in 0..<steps {
+            let token = Sampler.argmax(full.last)
+            if Sampler.argmax(reused.last) == token { agree += 1 }
+            kl += Self.klDivergence(full.last, reused.last)
+            full = try model.forward(tokens: [token], positions: [prompt.count + step], cache: fullCache)
+            reused = try model.forward(tokens: [token], positions: [prompt.count + step], cache: reuseCache)
+        }
+        return ReuseComparison(promptTokens: prompt.count, reusedTokens: chunks.reduce(0) { $0 + $1.count },
+                               fullSeconds: fullSeconds, reuseSeconds: reuseSeconds, maxLogitDifference: firstDifference,
+                               top1Agreement: Double(agree) / Double(max(steps, 1)), meanKL: kl / Double(max(steps, 1)))
+    }
+
+    /// KL(p ‖ q) of the softmax distributions of two logit rows, in nats.
+    public static func klDivergence(_ p: ArraySlice<Float>, _ q: ArraySlice<Float>) -> Double {
+        func logSoftmax(_ x: ArraySlice<Float>) -> [Double] {
+            let maximum = Double(x.max() ?? 0)
+            let total = log(x.reduce(0.0) { $0 + exp(Double($1) - maximum) })
+            return x.map { Double($0) - maximum - total }
+        }
+        let a = logSoftmax(p), b = logSoftmax(q)
+        return zip(a, b).reduce(0.0) { $0 + exp($1.0) * ($1.0 - $1.1) }
+    }
+}

@@ -9,10 +9,11 @@ let package = Package(
     name: "Reanchor",
     products: [
         .executable(name: "reanchor", targets: ["reanchor"]),
-        .library(name: "Reanchor", targets: ["Engine", "Models", "Tokenizers", "Cache", "Kernels"]),
+        .library(name: "Reanchor", targets: ["Engine", "Models", "Tokenizers", "Cache", "Documents", "Kernels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -22,7 +23,8 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         .target(name: "Models", dependencies: ["Kernels", "Cache"], swiftSettings: cpuFlags),
-        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels"]),
+        .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"]),
         .executableTarget(name: "reanchor", dependencies: [
             "Engine", "Models", "Tokenizers", "Kernels", "Cache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -32,6 +34,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Cache"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Kernels"]),
+        .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
     ]
 )

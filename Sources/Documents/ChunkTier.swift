@@ -1,0 +1,21 @@
+/// One storage tier of the document library (memory, disk). Small on purpose: the library composes tiers.
+public protocol ChunkTier: Actor {
+    /// The entry at `key`, or nil (a corrupt stored entry is discarded, counted, and reported as nil).
+    func entry(for key: ChunkKey) async -> ChunkEntry?
+    /// Stores `entry`, evicting as the tier's budget requires.
+    func store(_ entry: ChunkEntry) async throws
+    func remove(_ key: ChunkKey) async
+    var statistics: TierStatistics { get async }
+}
+
+/// What a tier holds and has done: observable eviction and sizes.
+public struct TierStatistics: Sendable, Equatable, Codable {
+    public var entries = 0
+    public var bytes = 0
+    public var hits = 0
+    public var misses = 0
+    public var evictions = 0
+    /// Stored entries found corrupt or truncated and discarded (never served).
+    public var corrupt = 0
+    public init() {}
+}

@@ -43,9 +43,8 @@ public final class LlamaModel {
     /// - tokens, positions: `[T]`; returns rows per `outputs`, each `[vocabularySize]`.
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache,
                         outputs: LogitRows = .last) throws -> Logits {
-        let count = tokens.count
-        guard count > 0 else { throw ModelError.invalidInput("forward needs at least one token") }
-        guard positions.count == count else { throw CacheError.positionCountMismatch(tokens: count, positions: positions.count) }
+        guard !tokens.isEmpty else { throw ModelError.invalidInput("forward needs at least one token") }
+        guard positions.count == tokens.count else { throw CacheError.positionCountMismatch(tokens: tokens.count, positions: positions.count) }
         for token in tokens where token < 0 || token >= config.vocabularySize {
             throw ModelError.invalidToken(token, vocabularySize: config.vocabularySize)
         }
@@ -53,7 +52,44 @@ public final class LlamaModel {
             throw ModelError.invalidInput("cache geometry \(cache.geometry) does not match the model")
         }
         let first = try cache.reserve(sequence: sequence, positions: positions)
+        let x = embed(tokens)
+        let count = runLayers(x, positions: positions, cells: Array(first..<(first + tokens.count)), sequence: sequence, cache: cache)
+        return head(x, count: count, outputs: outputs, normed: workspace.normed.reserve(count * config.hiddenSize))
+    }
 
+    /// Embedding rows of `tokens` into the workspace's hidden state `[T, hidden]`.
+    func embed(_ tokens: [Int]) -> UnsafeMutablePointer<Float> {
+        let hidden = config.hiddenSize
+        let x = workspace.hidden.reserve(tokens.count * hidden)
+        for (row, token) in tokens.enumerated() {
+            (x + row * hidden).update(from: weights.embeddings.storage.pointer + token * hidden, count: hidden)
+        }
+        return x
+    }
+
+    /// Chooses, at one layer, which rows continue: given the fresh rotated K/V of every row (`qkv`,
+    /// `[rows, qkvWidth]`) before they are written, returns the indices of the rows to keep computing. Rows
+    /// not kept stop there; their cells keep the K/V already cached (selective recompute, CacheBlend).
+    public struct RowSelection {
+        public let layer: Int
+        public let choose: (_ qkv: UnsafePointer<Float>, _ rows: Int, _ cells: [Int]) -> [Int]
+        public init(layer: Int, choose: @escaping (UnsafePointer<Float>, Int, [Int]) -> [Int]) {
+            self.layer = layer
+            self.choose = choose
+        }
+    }
+
+    /// Runs the hidden rows `x` (`[T, hidden]`, in the workspace) through every block. Row `r` sits at
+    /// `positions[r]` and writes its K/V into cache cell `cells[r]` (already reserved for `sequence`).
+    /// With `selection`, rows are dropped at its layer. `capture`, if given, receives each layer's attention
+    /// weights of the rows still computed, `[rows, heads, cache.used]`.
+    /// - Returns: the number of rows left; `x` then holds their final hidden states, in order.
+    @discardableResult
+    func runLayers(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], sequence: Int, cache: KVCache,
+                   selection: RowSelection? = nil, capture: ((Int, [Float]) -> Void)? = nil) -> Int {
+        var count = positions.count
+        var positions = positions
+        var cells = cells
         let hidden = config.hiddenSize
         let d = config.headDimension
         let half = d / 2
@@ -62,7 +98,6 @@ public final class LlamaModel {
         let qkvWidth = config.qkvWidth
         let inter = config.intermediateSize
         let w = workspace
-        let x = w.hidden.reserve(count * hidden)
         let normed = w.normed.reserve(count * hidden)
         let qkv = w.qkv.reserve(count * qkvWidth)
         let queries = w.queries.reserve(count * qWidth)
@@ -72,20 +107,16 @@ public final class LlamaModel {
         let activated = w.activated.reserve(count * inter)
         let cos = w.cos.reserve(count * half)
         let sin = w.sin.reserve(count * half)
-        let cells = cache.used
-        let scores = w.scores.reserve(max(Attention.blockRows, config.heads) * cells)
+        let cacheCells = cache.used
+        let scores = w.scores.reserve(max(Attention.blockRows, config.heads) * cacheCells)
         let keyRotation = cache.attentionRotation
-        let rotatedKeys = keyRotation != nil && count > 1 ? w.rotatedKeys.reserve(cells * kvWidth) : nil
+        let rotatedKeys = keyRotation != nil && count > 1 ? w.rotatedKeys.reserve(cacheCells * kvWidth) : nil
         w.positions.removeAll(keepingCapacity: true)
         w.positions.append(contentsOf: positions.map { Int32($0) })
-
-        for (row, token) in tokens.enumerated() {
-            (x + row * hidden).update(from: weights.embeddings.storage.pointer + token * hidden, count: hidden)
-        }
         positions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
-        let table = RotationTable(rows: count, cos: cos, sin: sin)
         let shape = Attention.Shape(heads: config.heads, kvHeads: config.kvHeads, headDimension: d)
         let window = config.slidingWindow.map { Int32(clamping: $0) }
+        let contiguous = cells.count > 1 && cells.last! - cells[0] == cells.count - 1  // safe: count > 1 checked first
 
         for (layer, block) in weights.blocks.enumerated() {
             Elementwise.rmsNorm(x, weight: block.attentionNorm.pointer, rows: count, width: hidden,
@@ -93,20 +124,47 @@ public final class LlamaModel {
             block.qkv.apply(normed, count: count, into: qkv)
             if let bias = block.qkvBias { Elementwise.addBias(bias.pointer, rows: count, width: qkvWidth, into: qkv) }
             rotary.rotate(qkv, rows: count, heads: config.heads, rowStride: qkvWidth, cos: cos, sin: sin)
-            cache.write(layer: layer, first: first, count: count, canonicalKeys: qkv + qWidth,
-                        newValues: qkv + qWidth + kvWidth, rowStride: qkvWidth, table: table)
-            // Queries packed to [T, heads, d] for the attention kernel.
-            for row in 0..<count { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }
-            cache.withMetadata { cellPositions, cellSequences in
-                w.positions.withUnsafeBufferPointer { queryPositions in
-                    // safe: count > 0 was checked above, so the array has a base address.
-                    let mask = AttentionMask(cellPositions: cellPositions, cellSequences: cellSequences,
-                                             queryPositions: queryPositions.baseAddress!, sequence: Int32(sequence), window: window)
-                    Attention.compute(shape: shape, q: queries, queries: count, keys: cache.keys[layer].pointer,
-                                      values: cache.values[layer].pointer, cells: cells, mask: mask, scores: scores,
-                                      out: attended, keyRotation: keyRotation, rotatedKeys: rotatedKeys)
+            if let selection, selection.layer == layer {
+                let kept = selection.choose(qkv, count, cells)
+                for (target, source) in kept.enumerated() where target != source {
+                    (x + target * hidden).update(from: x + source * hidden, count: hidden)
+                    (qkv + target * qkvWidth).update(from: qkv + source * qkvWidth, count: qkvWidth)
+                    (cos + target * half).update(from: cos + source * half, count: half)
+                    (sin + target * half).update(from: sin + source * half, count: half)
+                }
+                positions = kept.map { positions[$0] }
+                cells = kept.map { cells[$0] }
+                w.positions = positions.map { Int32($0) }
+                count = kept.count
+                if count == 0 { return 0 }
+            }
+            if contiguous && selection == nil {
+                cache.write(layer: layer, first: cells[0], count: count, canonicalKeys: qkv + qWidth,
+                            newValues: qkv + qWidth + kvWidth, rowStride: qkvWidth, table: RotationTable(rows: count, cos: cos, sin: sin))
+            } else {
+                for (row, cell) in cells.enumerated() {
+                    cache.write(layer: layer, first: cell, count: 1, canonicalKeys: qkv + row * qkvWidth + qWidth,
+                                newValues: qkv + row * qkvWidth + qWidth + kvWidth, rowStride: qkvWidth,
+                                table: RotationTable(rows: 1, cos: cos + row * half, sin: sin + row * half))
                 }
             }
+            // Queries packed to [T, heads, d] for the attention kernel.
+            for row in 0..<count { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }
+            var probabilities = [Float](repeating: 0, count: capture == nil ? 0 : count * config.heads * cacheCells)
+            cache.withMetadata { cellPositions, cellSequences in
+                w.positions.withUnsafeBufferPointer { queryPositions in
+                    // safe: count > 0 (checked by callers and after selection), so the array has a base address.
+                    let mask = AttentionMask(cellPositions: cellPositions, cellSequences: cellSequences,
+                                             queryPositions: queryPositions.baseAddress!, sequence: Int32(sequence), window: window)
+                    probabilities.withUnsafeMutableBufferPointer { capturePointer in
+                        Attention.compute(shape: shape, q: queries, queries: count, keys: cache.keys[layer].pointer,
+                                          values: cache.values[layer].pointer, cells: cacheCells, mask: mask, scores: scores,
+                                          out: attended, keyRotation: keyRotation, rotatedKeys: rotatedKeys,
+                                          probabilities: capture == nil ? nil : capturePointer.baseAddress)
+                    }
+                }
+            }
+            capture?(layer, probabilities)
             block.output.apply(attended, count: count, into: projected)
             Elementwise.add(projected, into: x, count: count * hidden)
 
@@ -117,11 +175,11 @@ public final class LlamaModel {
             block.down.apply(activated, count: count, into: projected)
             Elementwise.add(projected, into: x, count: count * hidden)
         }
-        return head(x, count: count, outputs: outputs, normed: normed)
+        return count
     }
 
     /// Final norm and LM head on the rows `outputs` asks for.
-    private func head(_ x: UnsafeMutablePointer<Float>, count: Int, outputs: LogitRows, normed: UnsafeMutablePointer<Float>) -> Logits {
+    func head(_ x: UnsafeMutablePointer<Float>, count: Int, outputs: LogitRows, normed: UnsafeMutablePointer<Float>) -> Logits {
         let hidden = config.hiddenSize
         let vocabulary = config.vocabularySize
         let indices: [Int]

@@ -6,15 +6,19 @@ public struct ChunkEntry: Sendable, Equatable {
     public let key: ChunkKey
     public let namespace: Namespace
     public let fingerprint: Fingerprint
+    /// Tokens the chunk was encoded after (BOS, system prompt): its K/V depend on them.
+    public let context: [Int]
     public let tokens: [Int]
     public let created: Date
     /// Canonical K and V per layer, positions relative to the chunk start.
     public let slice: CacheSlice
 
-    public init(namespace: Namespace, fingerprint: Fingerprint, tokens: [Int], slice: CacheSlice, created: Date = Date()) {
-        self.key = ChunkKey(fingerprint: fingerprint, namespace: namespace, tokens: tokens)
+    public init(namespace: Namespace, fingerprint: Fingerprint, context: [Int] = [], tokens: [Int], slice: CacheSlice,
+                created: Date = Date()) {
+        self.key = ChunkKey(fingerprint: fingerprint, namespace: namespace, context: context, tokens: tokens)
         self.namespace = namespace
         self.fingerprint = fingerprint
+        self.context = context
         self.tokens = tokens
         self.created = created
         self.slice = slice

@@ -16,11 +16,11 @@ public actor DocumentLibrary {
         disk = try directory.map { try DiskTier(directory: $0) }
     }
 
-    /// The entry for `tokens` visible from `namespace`, or nil.
-    public func lookup(tokens: [Int], namespace: Namespace) async -> ChunkEntry? {
+    /// The entry for `tokens` encoded after `context`, visible from `namespace`, or nil.
+    public func lookup(tokens: [Int], context: [Int] = [], namespace: Namespace) async -> ChunkEntry? {
         lookups += 1
         for candidate in namespace.searchOrder {
-            let key = ChunkKey(fingerprint: fingerprint, namespace: candidate, tokens: tokens)
+            let key = ChunkKey(fingerprint: fingerprint, namespace: candidate, context: context, tokens: tokens)
             if let entry = await memory.entry(for: key) {
                 hits += 1
                 return entry
@@ -36,8 +36,8 @@ public actor DocumentLibrary {
 
     /// Stores a chunk's K/V under `namespace`. A disk failure is thrown after the memory tier has the entry.
     @discardableResult
-    public func store(tokens: [Int], slice: CacheSlice, namespace: Namespace) async throws -> ChunkEntry {
-        let entry = ChunkEntry(namespace: namespace, fingerprint: fingerprint, tokens: tokens, slice: slice)
+    public func store(tokens: [Int], context: [Int] = [], slice: CacheSlice, namespace: Namespace) async throws -> ChunkEntry {
+        let entry = ChunkEntry(namespace: namespace, fingerprint: fingerprint, context: context, tokens: tokens, slice: slice)
         await memory.store(entry)
         try await disk?.store(entry)
         return entry

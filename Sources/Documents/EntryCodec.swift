@@ -20,6 +20,7 @@ enum EntryCodec {
         var key: String
         var namespace: String
         var fingerprint: Fingerprint
+        var context: [Int]
         var tokens: [Int]
         var created: Double
         var layers: Int
@@ -31,7 +32,7 @@ enum EntryCodec {
     static func encode(_ entry: ChunkEntry) throws -> Data {
         let geometry = entry.slice.geometry
         let header = Header(key: entry.key.hex, namespace: entry.namespace.description, fingerprint: entry.fingerprint,
-                            tokens: entry.tokens, created: entry.created.timeIntervalSince1970, layers: geometry.layers,
+                            context: entry.context, tokens: entry.tokens, created: entry.created.timeIntervalSince1970, layers: geometry.layers,
                             kvHeads: geometry.kvHeads, headDimension: geometry.headDimension,
                             relativePositions: entry.slice.relativePositions)
         let headerData = try JSONEncoder().encode(header)
@@ -80,7 +81,7 @@ enum EntryCodec {
         let namespace: Namespace = header.namespace == "public" ? .shared
             : try Namespace.tenant(id: String(header.namespace.dropFirst("tenant:".count)))
         let geometry = CacheGeometry(layers: header.layers, kvHeads: header.kvHeads, headDimension: header.headDimension, capacity: count)
-        let entry = ChunkEntry(namespace: namespace, fingerprint: header.fingerprint, tokens: header.tokens,
+        let entry = ChunkEntry(namespace: namespace, fingerprint: header.fingerprint, context: header.context, tokens: header.tokens,
                                slice: CacheSlice(geometry: geometry, relativePositions: header.relativePositions, keys: keys, values: values),
                                created: Date(timeIntervalSince1970: header.created))
         guard entry.key.hex == header.key else { throw Rejected(reason: "key does not match the content") }

@@ -29,15 +29,18 @@ public struct Fingerprint: Sendable, Hashable, Codable {
     }
 }
 
-/// The content address of a chunk: SHA-256 of fingerprint, namespace and token ids.
+/// The content address of a chunk: SHA-256 of fingerprint, namespace, the tokens the chunk was encoded
+/// after (its context: BOS and system prompt, which its K/V depend on) and its token ids.
 public struct ChunkKey: Sendable, Hashable, Codable, CustomStringConvertible {
     public let hex: String
 
-    public init(fingerprint: Fingerprint, namespace: Namespace, tokens: [Int]) {
+    public init(fingerprint: Fingerprint, namespace: Namespace, context: [Int] = [], tokens: [Int]) {
         var hasher = SHA256()
         hasher.update(data: Data("reanchor-chunk-v1\n\(fingerprint.model)\n\(fingerprint.tokenizer)\n\(namespace)\n".utf8))
-        var littleEndian = tokens.map { Int64($0).littleEndian }
-        littleEndian.withUnsafeMutableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        for (marker, list) in [(Int64(-1), context), (Int64(-2), tokens)] {
+            var littleEndian = ([marker, Int64(list.count)] + list.map { Int64($0) }).map { $0.littleEndian }
+            littleEndian.withUnsafeMutableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
         hex = Fingerprint.hex(hasher.finalize())
     }
 

@@ -1,3 +1,4 @@
+import Documents
 import Foundation
 import Models
 import Tokenizers
@@ -7,15 +8,24 @@ public final class LanguageModel {
     public let directory: URL
     public let model: LlamaModel
     public let tokenizer: BPETokenizer
+    /// Model and tokenizer identity for the document library: architecture, shapes, RoPE, dtype and the
+    /// safetensors headers (every tensor's name, dtype, shape and offsets), and the tokenizer definition.
+    public let fingerprint: Fingerprint
 
-    public init(directory: URL) throws {
+    /// - tokenizerDirectory: where tokenizer.json is, when not beside the weights.
+    public init(directory: URL, tokenizerDirectory: URL? = nil) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw EngineError.modelDirectory(path: directory.path, reason: "does not exist or is not a directory")
         }
         self.directory = directory
         model = try LlamaModel(directory: directory)
-        tokenizer = try BPETokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
+        let tokenizerURL = (tokenizerDirectory ?? directory).appendingPathComponent("tokenizer.json")
+        tokenizer = try BPETokenizer(contentsOf: tokenizerURL)
+        let checkpoint = try Checkpoint(directory: directory)
+        fingerprint = Fingerprint(modelDescription: "\(model.config) dtype=\(checkpoint.dominantDType.rawValue)",
+                                  weights: checkpoint.files.map(\.headerBytes),
+                                  tokenizer: FileManager.default.contents(atPath: tokenizerURL.path) ?? Data())
         guard tokenizer.vocabularySize <= model.config.vocabularySize else {
             throw EngineError.modelDirectory(path: directory.path,
                                              reason: "tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.config.vocabularySize)")

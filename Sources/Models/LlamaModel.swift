@@ -41,8 +41,9 @@ public final class LlamaModel {
     /// Each token attends to the cells of its sequence whose position is at most its own (including the
     /// tokens of this call). Throws before touching the cache when an input is invalid.
     /// - tokens, positions: `[T]`; returns rows per `outputs`, each `[vocabularySize]`.
+    /// - capture: receives each layer's attention weights of the call's tokens, `[T, heads, cache.used]`.
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache,
-                        outputs: LogitRows = .last) throws -> Logits {
+                        outputs: LogitRows = .last, capture: ((Int, [Float]) -> Void)? = nil) throws -> Logits {
         guard !tokens.isEmpty else { throw ModelError.invalidInput("forward needs at least one token") }
         guard positions.count == tokens.count else { throw CacheError.positionCountMismatch(tokens: tokens.count, positions: positions.count) }
         for token in tokens where token < 0 || token >= config.vocabularySize {
@@ -53,8 +54,22 @@ public final class LlamaModel {
         }
         let first = try cache.reserve(sequence: sequence, positions: positions)
         let x = embed(tokens)
-        let count = runLayers(x, positions: positions, cells: Array(first..<(first + tokens.count)), sequence: sequence, cache: cache)
+        let count = runLayers(x, positions: positions, cells: Array(first..<(first + tokens.count)), sequence: sequence, cache: cache,
+                              capture: capture)
         return head(x, count: count, outputs: outputs, normed: workspace.normed.reserve(count * config.hiddenSize))
+    }
+
+    /// Selective recompute entry points (used by the engine's prompt composer): embed, run the blocks over
+    /// rows already placed in `cache` cells with a row selection, and the LM head on the last row.
+    public func embedForComposition(_ tokens: [Int]) -> UnsafeMutablePointer<Float> { embed(tokens) }
+
+    public func runForComposition(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], sequence: Int = 0,
+                                  cache: KVCache, selection: RowSelection?, capture: ((Int, [Float]) -> Void)?) -> Int {
+        runLayers(x, positions: positions, cells: cells, sequence: sequence, cache: cache, selection: selection, capture: capture)
+    }
+
+    public func headForComposition(_ x: UnsafeMutablePointer<Float>, count: Int) -> Logits {
+        head(x, count: count, outputs: .last, normed: workspace.normed.reserve(max(count, 1) * config.hiddenSize))
     }
 
     /// Embedding rows of `tokens` into the workspace's hidden state `[T, hidden]`.

@@ -1,0 +1,157 @@
+import Cache
+import Documents
+import Foundation
+import Models
+
+/// What composing one prompt did.
+public struct Composition {
+    public var cache: KVCache
+    /// Logits after the last query token.
+    public var logits: Logits
+    public var promptTokens: Int
+    /// Prompt tokens whose K/V came from a cache instead of being computed.
+    public var reusedTokens: Int
+    /// Chunk tokens served from the library (for `prefix`: chunk tokens inside the reused prefix).
+    public var chunkTokensFromLibrary: Int
+    /// Chunk tokens recomputed by selective recompute (`blend`).
+    public var recomputedTokens: Int
+    public var seconds: Double
+    /// Attention weights of the query rows per layer, `[queryRows, heads, cells]`, when captured.
+    public var attention: [[Float]]
+}
+
+/// Builds the KV cache of a RAG prompt in any `ReuseMode`, with chunks looked up in (and added to) the
+/// document library. Chunks are encoded after the prompt's prefix, so a chunk's first token is not an
+/// attention sink when reused in the middle of a prompt; the prefix KV itself is not stored with a chunk.
+public final class PromptComposer {
+    public let model: LlamaModel
+    public let library: DocumentLibrary
+    public let namespace: Namespace
+    /// Whole prompts seen before, for `prefix` mode: tokens and their K/V.
+    private var prefixCache: [(tokens: [Int], slice: CacheSlice)] = []
+
+    public init(model: LlamaModel, library: DocumentLibrary, namespace: Namespace = .shared) {
+        self.model = model
+        self.library = library
+        self.namespace = namespace
+    }
+
+    /// Composes `prompt` in `mode` and returns the cache (holding the whole prompt) and the query's logits.
+    /// - capacity: extra cells beyond the prompt (for the answer that follows).
+    public func compose(_ prompt: RAGPrompt, mode: ReuseMode, blend: BlendParameters = .standard, extraCapacity: Int = 0,
+                        captureAttention: Bool = false) async throws -> Composition {
+        guard !prompt.query.isEmpty else { throw EngineError.emptyInput("query") }
+        let tokens = prompt.tokens
+        // Naive placement stages each chunk in a spare sequence first, so it needs room for one more chunk.
+        let staging = mode == .naive ? (prompt.chunks.map(\.count).max() ?? 0) : 0
+        let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging)
+        var attention: [[Float]] = []
+        let queryRows = prompt.query.count
+        let started = Clock.now()
+        switch mode {
+        case .full:
+            let logits = try model.forward(tokens: tokens, positions: Array(0..<tokens.count), cache: cache,
+                                           capture: captureAttention ? { _, weights in
+                                               attention.append(Self.lastRows(weights, rows: queryRows, of: tokens.count))
+                                           } : nil)
+            return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: 0, chunkTokensFromLibrary: 0,
+                               recomputedTokens: 0, seconds: Clock.now() - started, attention: attention)
+        case .prefix:
+            let shared = longestCachedPrefix(tokens)
+            if let (length, slice) = shared {
+                try cache.importSlice(try Self.prefixSlice(slice, length: length), sequence: 0, at: 0)
+            }
+            let reused = shared?.0 ?? 0
+            let rest = Array(tokens[reused...])
+            let logits = try model.forward(tokens: rest, positions: Array(reused..<tokens.count), cache: cache,
+                                           capture: captureAttention ? { _, weights in
+                                               attention.append(Self.lastRows(weights, rows: queryRows, of: rest.count))
+                                           } : nil)
+            prefixCache.append((tokens, try cache.export(sequence: 0, range: 0..<tokens.count)))
+            let chunkReused = max(0, min(reused - prompt.prefix.count, prompt.chunkTokenCount))
+            return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: reused,
+                               chunkTokensFromLibrary: chunkReused, recomputedTokens: 0, seconds: Clock.now() - started,
+                               attention: attention)
+        case .naive, .anchored, .blend:
+            if !prompt.prefix.isEmpty {
+                _ = try model.forward(tokens: prompt.prefix, positions: Array(0..<prompt.prefix.count), cache: cache, outputs: .none)
+            }
+            var offset = prompt.prefix.count
+            var fromLibrary = 0
+            var chunkCells: [Int] = []
+            for chunk in prompt.chunks where !chunk.isEmpty {
+                let (slice, hit) = try await chunkSlice(chunk, context: prompt.prefix)
+                if hit { fromLibrary += chunk.count }
+                if mode == .naive {
+                    // Keys stay rotated for the positions they were encoded at (right after the prefix).
+                    try cache.importSlice(slice, sequence: 1, at: prompt.prefix.count)
+                    try cache.relabelWithoutRotation(sequence: 1, range: prompt.prefix.count..<(prompt.prefix.count + chunk.count),
+                                                     by: offset - prompt.prefix.count)
+                    try cache.copy(from: 1, to: 0)
+                    cache.remove(sequence: 1)
+                } else {
+                    chunkCells += Array(try cache.importSlice(slice, sequence: 0, at: offset))
+                }
+                offset += chunk.count
+            }
+            let queryPositions = Array(offset..<(offset + prompt.query.count))
+            let logits: Logits
+            var recomputed = 0
+            if mode == .blend, !chunkCells.isEmpty {
+                (logits, recomputed) = try blendForward(prompt: prompt, cache: cache, chunkCells: chunkCells, queryPositions: queryPositions,
+                                                         parameters: blend, capture: captureAttention ? { weights, rows in
+                                                             attention.append(Self.lastRows(weights, rows: queryRows, of: rows))
+                                                         } : nil)
+            } else {
+                logits = try model.forward(tokens: prompt.query, positions: queryPositions, cache: cache,
+                                           capture: captureAttention ? { _, weights in
+                                               attention.append(Self.lastRows(weights, rows: queryRows, of: queryRows))
+                                           } : nil)
+            }
+            return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
+                               reusedTokens: prompt.chunkTokenCount - recomputed, chunkTokensFromLibrary: fromLibrary,
+                               recomputedTokens: recomputed, seconds: Clock.now() - started, attention: attention)
+        }
+    }
+
+    /// The library entry for `chunk` after `context`, encoding and storing it on a miss.
+    private func chunkSlice(_ chunk: [Int], context: [Int]) async throws -> (CacheSlice, hit: Bool) {
+        if let entry = await library.lookup(tokens: chunk, context: context, namespace: namespace),
+           entry.slice.geometry.cellWidth == model.cacheGeometry(capacity: 1).cellWidth {
+            return (entry.slice, true)
+        }
+        let slice = try ChunkReuse(model: model).encode(chunk: chunk, after: context)
+        do {
+            try await library.store(tokens: chunk, context: context, slice: slice, namespace: namespace)
+        } catch {
+            // A full or read-only disk must not fail the request: the memory tier still holds the entry.
+        }
+        return (slice, false)
+    }
+
+    private func longestCachedPrefix(_ tokens: [Int]) -> (Int, CacheSlice)? {
+        var best: (Int, CacheSlice)? = nil
+        for (seen, slice) in prefixCache {
+            var length = 0
+            while length < min(seen.count, tokens.count - 1), seen[length] == tokens[length] { length += 1 }
+            if length > (best?.0 ?? 0) { best = (length, slice) }
+        }
+        return best
+    }
+
+    /// The first `length` cells of a whole-prompt slice.
+    static func prefixSlice(_ slice: CacheSlice, length: Int) throws -> CacheSlice {
+        let width = slice.geometry.cellWidth
+        let geometry = CacheGeometry(layers: slice.geometry.layers, kvHeads: slice.geometry.kvHeads,
+                                     headDimension: slice.geometry.headDimension, capacity: length)
+        return CacheSlice(geometry: geometry, relativePositions: Array(slice.relativePositions.prefix(length)),
+                          keys: slice.keys.map { Array($0.prefix(length * width)) },
+                          values: slice.values.map { Array($0.prefix(length * width)) })
+    }
+
+    /// The last `rows` of a `[allRows, heads, cells]` attention capture.
+    static func lastRows(_ weights: [Float], rows: Int, of allRows: Int) -> [Float] {
+        let perRow = weights.count / max(allRows, 1)
+        return Array(weights.suffix(rows * perRow))
+    }
+}

@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"]),
         .executableTarget(name: "reanchor", dependencies: [
-            "Engine", "Models", "Tokenizers", "Kernels", "Cache",
+            "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -6,11 +6,11 @@ import Models
 extension ModelShape: ExpressibleByArgument {}
 
 /// `reanchor bench ...`: speed and experiment commands that print figures and write JSON.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed and run the built-in experiments.",
-        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, RopeModesCommand.self])
+        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, RopeModesCommand.self, RAGBenchCommand.self])
 }
 
 /// A random-weight model of a real shape, or a model directory.

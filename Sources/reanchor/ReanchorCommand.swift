@@ -1,9 +1,9 @@
 import ArgumentParser
 
-struct ReanchorCommand: ParsableCommand {
+struct ReanchorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reanchor",
         abstract: "LLM inference with a position-independent KV cache.",
-        subcommands: [DemoCommand.self, GenerateCommand.self, PerplexityCommand.self, BenchCommand.self],
+        subcommands: [DemoCommand.self, GenerateCommand.self, PerplexityCommand.self, RAGCommand.self, BenchCommand.self],
         defaultSubcommand: DemoCommand.self)
 }

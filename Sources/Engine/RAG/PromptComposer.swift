@@ -89,6 +89,7 @@ public final class PromptComposer {
                                                      by: offset - prompt.prefix.count)
                     try cache.copy(from: 1, to: 0)
                     cache.remove(sequence: 1)
+                    cache.compact()
                 } else {
                     chunkCells += Array(try cache.importSlice(slice, sequence: 0, at: offset))
                 }

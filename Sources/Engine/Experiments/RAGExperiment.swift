@@ -1,0 +1,223 @@
+import Documents
+import Foundation
+import Models
+import Tokenizers
+
+/// One MuSiQue-style question: retrieved passages, the question, reference answers.
+public struct RAGQuestion: Sendable, Decodable {
+    public struct Passage: Sendable, Decodable {
+        public var title: String
+        public var text: String
+    }
+    public var ctxs: [Passage]
+    public var question: String
+    public var answers: [String]
+
+    /// Reads a JSON list of questions; the error names the file.
+    public static func load(_ url: URL) throws -> [RAGQuestion] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw EngineError.invalidParameter(name: "dataset", reason: "cannot read \(url.path)")
+        }
+        do { return try JSONDecoder().decode([RAGQuestion].self, from: data) } catch {
+            throw EngineError.invalidParameter(name: "dataset", reason: "\(url.lastPathComponent) is not a list of {ctxs, question, answers}: \(error)")
+        }
+    }
+}
+
+/// The four-mode comparison (plus exact prefix caching) on retrieval-augmented questions: TTFT cold and
+/// warm, quality against full recompute, hit rate under shuffled passage order, library bytes per token.
+public struct RAGExperiment {
+    public struct ModeRow: Codable, Sendable {
+        public var mode: String
+        public var ttft_ms_cold: Double
+        public var ttft_ms_warm: Double
+        public var ttft_ratio_to_full_warm: Double
+        public var answer_perplexity: Double
+        public var kl_to_full: Double
+        public var top1_agreement: Double
+        public var attention_similarity: Double
+        public var hit_rate_shuffled: Double
+        public var reused_fraction: Double
+        public var library_bytes_per_token: Double
+    }
+
+    public struct Report: Codable, Sendable {
+        public var model: String
+        public var questions: Int
+        public var passages: Int
+        public var shuffle_orders: Int
+        public var mean_prompt_tokens: Double
+        public var modes: [ModeRow]
+    }
+
+    public var questions: Int
+    public var passages: Int
+    public var shuffleOrders: Int
+    public var blend: BlendParameters
+
+    public init(questions: Int = 10, passages: Int = 10, shuffleOrders: Int = 2, blend: BlendParameters = .standard) throws {
+        guard questions >= 1 else { throw EngineError.invalidParameter(name: "questions", reason: "must be >= 1") }
+        guard passages >= 1 else { throw EngineError.invalidParameter(name: "passages", reason: "must be >= 1") }
+        guard shuffleOrders >= 1 else { throw EngineError.invalidParameter(name: "shuffle-orders", reason: "must be >= 1") }
+        self.questions = questions
+        self.passages = passages
+        self.shuffleOrders = shuffleOrders
+        self.blend = blend
+    }
+
+    /// The prompt for `item` with its passages in `order`. Each passage is cut to the same token budget so
+    /// that all of them fit `context` with the question and answer (small models have short contexts); the
+    /// same passage therefore has the same tokens in every order.
+    static func prompt(_ item: RAGQuestion, order: [Int], tokenizer: any Tokenizer, bos: [Int], context: Int,
+                       answer: [Int]) -> RAGPrompt {
+        let prefix = bos + tokenizer.encode("Answer the question from the passages.\n", addSpecialTokens: false)
+        let query = tokenizer.encode("\nQuestion: \(item.question)\nAnswer:", addSpecialTokens: false)
+        let budget = max(8, (context - prefix.count - query.count - answer.count) / max(order.count, 1))
+        let chunks = order.map { index -> [Int] in
+            let passage = item.ctxs[index]
+            let tokens = tokenizer.encode("\(passage.title): \(passage.text)", addSpecialTokens: false)
+            return Array(tokens.prefix(budget - 1)) + tokenizer.encode("\n", addSpecialTokens: false).prefix(1)
+        }
+        return RAGPrompt(prefix: prefix, chunks: chunks, query: query)
+    }
+
+    public func run(languageModel: LanguageModel, model: LlamaModel, dataset: [RAGQuestion], label: String,
+                    progress: (Int, Int) -> Void) async throws -> Report {
+        let tokenizer = languageModel.tokenizer
+        let bos = model.config.bosTokenID.map { [$0] } ?? []
+        let items = Array(dataset.prefix(questions))
+        guard !items.isEmpty else { throw EngineError.emptyInput("dataset") }
+        let modes = ReuseMode.allCases
+        var sums: [ReuseMode: [String: Double]] = [:]
+        var promptTokens = 0.0
+        var step = 0
+        let total = items.count * modes.count
+        for (index, item) in items.enumerated() {
+            let answer = tokenizer.encode(" " + (item.answers.first ?? ""), addSpecialTokens: false)
+            var random = SplitMix64(seed: UInt64(index + 1))
+            let count = min(passages, item.ctxs.count)
+            let orders = (0...shuffleOrders).map { round -> [Int] in
+                var order = Array(0..<count)
+                if round > 0 { for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) } }
+                return order
+            }
+            let prompts = orders.map { Self.prompt(item, order: $0, tokenizer: tokenizer, bos: bos, context: model.config.maxPositionEmbeddings, answer: answer) }
+            promptTokens += Double(prompts[0].tokens.count)
+            // The reference: full recompute of the warm (last) order.
+            let reference = try await measure(prompts.last!, answer: answer, mode: .full, composer: nil, model: model)  // safe: orders is non-empty
+            for mode in modes {
+                // A fresh library per question and mode: cold is the first order, warm the last.
+                let library = try DocumentLibrary(fingerprint: languageModel.fingerprint)
+                let composer = PromptComposer(model: model, library: library)
+                var hits = 0.0, chunkTokens = 0.0
+                var cold = 0.0
+                var last: Measurement? = nil
+                for (round, prompt) in prompts.enumerated() {
+                    let result = try await measure(prompt, answer: answer, mode: mode, composer: composer, model: model)
+                    if round == 0 { cold = result.seconds } else {
+                        hits += Double(result.chunkTokensFromLibrary)
+                        chunkTokens += Double(prompt.chunkTokenCount)
+                    }
+                    last = result
+                }
+                guard let warm = last else { continue }
+                let library_bytes = Double(await library.statistics.memory.bytes)
+                let stored = Double(prompts[0].chunkTokenCount)
+                var row = sums[mode, default: [:]]
+                row["cold", default: 0] += cold
+                row["warm", default: 0] += warm.seconds
+                row["full", default: 0] += reference.seconds
+                row["nll", default: 0] += warm.answerNLL
+                row["kl", default: 0] += Self.meanKL(reference.answerLogits, warm.answerLogits)
+                row["top1", default: 0] += Self.top1(reference.answerLogits, warm.answerLogits)
+                row["attention", default: 0] += Self.attentionSimilarity(reference.attention, warm.attention,
+                                                                          blocks: prompts.last!.query.count * model.config.heads)  // safe: non-empty
+                row["hit", default: 0] += chunkTokens > 0 ? hits / chunkTokens : 0
+                row["reused", default: 0] += Double(warm.reusedTokens) / Double(prompts.last!.tokens.count)  // safe: non-empty
+                row["bytes", default: 0] += stored > 0 && mode != .full && mode != .prefix ? library_bytes / stored : 0
+                sums[mode] = row
+                step += 1
+                progress(step, total)
+            }
+        }
+        let n = Double(items.count)
+        let rows = modes.map { mode -> ModeRow in
+            let s = sums[mode, default: [:]]
+            return ModeRow(mode: mode.rawValue, ttft_ms_cold: s["cold", default: 0] / n * 1000, ttft_ms_warm: s["warm", default: 0] / n * 1000,
+                           ttft_ratio_to_full_warm: s["warm", default: 0] / max(s["full", default: 1], 1e-12),
+                           answer_perplexity: exp(s["nll", default: 0] / n), kl_to_full: s["kl", default: 0] / n,
+                           top1_agreement: s["top1", default: 0] / n, attention_similarity: s["attention", default: 0] / n,
+                           hit_rate_shuffled: s["hit", default: 0] / n, reused_fraction: s["reused", default: 0] / n,
+                           library_bytes_per_token: s["bytes", default: 0] / n)
+        }
+        return Report(model: label, questions: items.count, passages: passages, shuffle_orders: shuffleOrders,
+                      mean_prompt_tokens: promptTokens / n, modes: rows)
+    }
+
+    struct Measurement {
+        var seconds: Double
+        var answerNLL: Double
+        /// `[answer tokens]` logit rows predicting each answer token.
+        var answerLogits: [ArraySlice<Float>]
+        var attention: [[Float]]
+        var reusedTokens: Int
+        var chunkTokensFromLibrary: Int
+    }
+
+    private func measure(_ prompt: RAGPrompt, answer: [Int], mode: ReuseMode, composer: PromptComposer?, model: LlamaModel) async throws -> Measurement {
+        let composition: Composition
+        if let composer {
+            composition = try await composer.compose(prompt, mode: mode, blend: blend, extraCapacity: answer.count, captureAttention: true)
+        } else {
+            let library = try DocumentLibrary(fingerprint: Fingerprint(model: "reference", tokenizer: "reference"))
+            composition = try await PromptComposer(model: model, library: library)
+                .compose(prompt, mode: .full, extraCapacity: answer.count, captureAttention: true)
+        }
+        var rows = [composition.logits.last]
+        if answer.count > 1 {
+            let start = prompt.tokens.count
+            let logits = try model.forward(tokens: Array(answer.dropLast()), positions: Array(start..<(start + answer.count - 1)),
+                                           cache: composition.cache, outputs: .all)
+            rows += (0..<logits.rows).map { logits.row($0) }
+        }
+        var nll = 0.0
+        for (row, token) in zip(rows, answer) { nll -= PerplexityEvaluator.logProbability(row, of: token) }
+        return Measurement(seconds: composition.seconds, answerNLL: nll / Double(max(answer.count, 1)), answerLogits: rows,
+                           attention: composition.attention, reusedTokens: composition.reusedTokens,
+                           chunkTokensFromLibrary: composition.chunkTokensFromLibrary)
+    }
+
+    static func meanKL(_ reference: [ArraySlice<Float>], _ other: [ArraySlice<Float>]) -> Double {
+        let pairs = zip(reference, other).map { ChunkReuse.klDivergence($0, $1) }
+        return pairs.reduce(0, +) / Double(max(pairs.count, 1))
+    }
+
+    static func top1(_ reference: [ArraySlice<Float>], _ other: [ArraySlice<Float>]) -> Double {
+        let agree = zip(reference, other).filter { Sampler.argmax($0) == Sampler.argmax($1) }.count
+        return Double(agree) / Double(max(min(reference.count, other.count), 1))
+    }
+
+    /// Cosine similarity of the query rows' attention distributions over the prompt, per layer, row and
+    /// head, averaged. Both captures are per layer `[rows, heads, cells]` (`blocks` = rows × heads) over caches
+    /// holding the same positions in the same order.
+    static func attentionSimilarity(_ reference: [[Float]], _ other: [[Float]], blocks: Int) -> Double {
+        var total = 0.0
+        var count = 0
+        for (a, b) in zip(reference, other) where a.count == b.count && blocks > 0 && a.count % blocks == 0 {
+            let cells = a.count / blocks
+            for block in 0..<blocks {
+                var dot = 0.0, na = 0.0, nb = 0.0
+                for i in (block * cells)..<((block + 1) * cells) {
+                    dot += Double(a[i]) * Double(b[i])
+                    na += Double(a[i]) * Double(a[i])
+                    nb += Double(b[i]) * Double(b[i])
+                }
+                if na > 0, nb > 0 {
+                    total += dot / (na * nb).squareRoot()
+                    count += 1
+                }
+            }
+        }
+        return count > 0 ? total / Double(count) : 0
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Documents
+import Engine
+import Foundation
+import Models
+import Tokenizers
+
+/// `reanchor bench rag`: the reuse modes on MuSiQue-style questions.
+struct RAGBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rag",
+        abstract: "Compare full, prefix, naive, anchored and blend reuse on retrieval-augmented questions.")
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Random-weight shape for timing instead of --model (the tokenizer comes from --model).") var shape: ModelShape?
+    @Option(help: "JSON list of {ctxs: [{title, text}], question, answers}.") var dataset = "../shared/corpora/musique/musique_s.json"
+    @Option(help: "Questions to run.") var questions = 10
+    @Option(help: "Passages per question (fewer are used when they do not fit the context).") var passages = 10
+    @Option(help: "Shuffled passage orders after the first.") var shuffleOrders = 2
+    @Option(help: "Blend: fraction of chunk tokens recomputed.") var blendRatio = 0.15
+    @Option(help: "Blend: layer where deviation is measured.") var checkLayer = 1
+    @Option(help: "Write the JSON report here.") var json: String?
+    @Option(help: "Write an SVG figure here.") var plot: String?
+
+    mutating func run() async throws {
+        let languageModel = try model.load()
+        var llama = languageModel.model
+        var label = languageModel.directory.lastPathComponent
+        if let shape {
+            var config = try shape.config()
+            config.maxPositionEmbeddings = 8192
+            llama = LlamaModel(config: config, weights: .random(config: config))
+            label = shape.rawValue + " (random weights)"
+        }
+        let experiment = try RAGExperiment(questions: questions, passages: passages, shuffleOrders: shuffleOrders,
+                                           blend: try BlendParameters(ratio: blendRatio, checkLayer: checkLayer))
+        let items = try RAGQuestion.load(URL(fileURLWithPath: dataset))
+        let bar = ProgressBar(label: "rag")
+        let report = try await experiment.run(languageModel: languageModel, model: llama, dataset: items, label: label) { bar.update($0, of: $1) }
+        say(String(format: "\n%@: %d questions, %.0f prompt tokens on average", report.model, report.questions, report.mean_prompt_tokens))
+        say("mode       TTFT cold ms  TTFT warm ms  warm/full  answer PPL  KL to full  top-1   attention sim  hit rate  bytes/token")
+        for row in report.modes {
+            say(row.mode.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + String(format: " %12.2f %13.2f %10.3f %11.2f %11.4f %6.2f %14.4f %9.2f %12.0f", row.ttft_ms_cold, row.ttft_ms_warm,
+                         row.ttft_ratio_to_full_warm, row.answer_perplexity, row.kl_to_full, row.top1_agreement,
+                         row.attention_similarity, row.hit_rate_shuffled, row.library_bytes_per_token))
+        }
+        if let json { try Data((try jsonText(report) + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
+        if let plot {
+            let modes = report.modes.map(\.mode)
+            let chart = SVGChart(panels: [
+                SVGChart.Panel(title: "Warm TTFT relative to full recompute (\(report.model))", yLabel: "TTFT / full", categories: modes,
+                               series: [SVGChart.Series(name: "warm/full", values: report.modes.map { $0.ttft_ratio_to_full_warm })], reference: 1),
+                SVGChart.Panel(title: "KL divergence to full over the answer", yLabel: "nats", categories: modes,
+                               series: [SVGChart.Series(name: "KL", values: report.modes.map { $0.kl_to_full })]),
+            ])
+            try Data(chart.render().utf8).write(to: URL(fileURLWithPath: plot))
+        }
+    }
+}
+
+/// `reanchor rag`: answer a question over your own documents with chunk reuse, and show the reuse figures.
+struct RAGCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rag", abstract: "Answer a question over documents, reusing their KV.")
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "A text file (passages separated by blank lines) or a directory of .txt files.") var docs: String
+    @Option(help: "The question.") var question: String
+    @Option(help: "Reuse mode: full, prefix, naive, anchored, blend.") var mode = "blend"
+    @Option(help: "Directory of the persistent document library (default: memory only).") var library: String?
+    @Option(help: "Tenant id for a private namespace (default: public).") var tenant: String?
+    @Option(help: "Tokens to generate.") var maxTokens = 32
+
+    mutating func run() async throws {
+        guard let reuse = ReuseMode(rawValue: mode) else {
+            throw ValidationError("unknown --mode '\(mode)' (one of: \(ReuseMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let passages = try Self.readPassages(docs)
+        guard !passages.isEmpty else { throw ValidationError("--docs \(docs) holds no text") }
+        let languageModel = try model.load()
+        let tokenizer = languageModel.tokenizer
+        let namespace = try tenant.map { try Namespace.tenant(id: $0) } ?? .shared
+        let store = try DocumentLibrary(fingerprint: languageModel.fingerprint, directory: library.map { URL(fileURLWithPath: $0) })
+        let composer = PromptComposer(model: languageModel.model, library: store, namespace: namespace)
+        let prompt = RAGPrompt(prefix: (languageModel.config.bosTokenID.map { [$0] } ?? [])
+                                   + tokenizer.encode("Answer the question from the passages.\n", addSpecialTokens: false),
+                               chunks: passages.map { tokenizer.encode($0 + "\n", addSpecialTokens: false) },
+                               query: tokenizer.encode("\nQuestion: \(question)\nAnswer:", addSpecialTokens: false))
+        let context = languageModel.config.maxPositionEmbeddings
+        guard prompt.tokens.count + maxTokens <= context else {
+            throw ValidationError("the documents and question take \(prompt.tokens.count) tokens; with --max-tokens \(maxTokens) that exceeds the \(context)-token context")
+        }
+        let composition = try await composer.compose(prompt, mode: reuse, extraCapacity: maxTokens)
+        var logits = composition.logits
+        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var position = prompt.tokens.count
+        for _ in 0..<maxTokens {
+            let token = Sampler.argmax(logits.last)
+            if languageModel.config.eosTokenIDs.contains(token) { break }
+            printFlush(decoder.append(token))
+            logits = try languageModel.model.forward(tokens: [token], positions: [position], cache: composition.cache)
+            position += 1
+        }
+        printFlush(decoder.finish() + "\n")
+        let statistics = await store.statistics
+        printError(String(format: "mode %@: %d prompt tokens, %d reused (%d chunk tokens from the library, %d recomputed); "
+                          + "first logits in %.1f ms; library %d entries, %d bytes in memory, %d corrupt discarded",
+                          reuse.rawValue, composition.promptTokens, composition.reusedTokens, composition.chunkTokensFromLibrary,
+                          composition.recomputedTokens, composition.seconds * 1000, statistics.memory.entries, statistics.memory.bytes,
+                          statistics.disk?.corrupt ?? 0))
+    }
+
+    static func readPassages(_ path: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("--docs \(path) does not exist") }
+        let texts: [String]
+        if isDirectory.boolValue {
+            let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".txt") }.sorted()
+            texts = files.compactMap { FileManager.default.contents(atPath: (path as NSString).appendingPathComponent($0)) }
+                .map { String(decoding: $0, as: UTF8.self) }
+        } else {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read --docs \(path)") }
+            texts = String(decoding: data, as: UTF8.self).components(separatedBy: "\n\n")
+        }
+        return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+}

@@ -59,6 +59,19 @@ import TestSupport
         #expect(partial.recomputedTokens == Int((Double(prompt.chunkTokenCount) * 0.15).rounded()))
     }
 
+    @Test func chunksLongerThanTheContextAreAClearError() async throws {
+        let long = RAGPrompt(prefix: prompt.prefix, chunks: [Array(repeating: 300, count: 1100)], query: prompt.query)
+        let composer = try composer()
+        for mode in ReuseMode.allCases {
+            do {
+                _ = try await composer.compose(long, mode: mode)
+                Issue.record("\(mode): a prompt longer than the context must be refused")
+            } catch let error as EngineError {
+                #expect(error.description.contains("exceed the model's 1024-token context"))
+            }
+        }
+    }
+
     @Test func prefixModeReusesOnlyAnIdenticalPrefix() async throws {
         let composer = try composer()
         let first = try await composer.compose(prompt, mode: .prefix)

@@ -42,6 +42,11 @@ public final class PromptComposer {
                         captureAttention: Bool = false) async throws -> Composition {
         guard !prompt.query.isEmpty else { throw EngineError.emptyInput("query") }
         let tokens = prompt.tokens
+        let context = model.config.maxPositionEmbeddings
+        guard tokens.count + extraCapacity <= context else {
+            throw EngineError.invalidParameter(name: "prompt", reason: "\(tokens.count) prompt tokens (chunks \(prompt.chunks.map(\.count))) "
+                                               + "plus \(extraCapacity) to generate exceed the model's \(context)-token context")
+        }
         // Naive placement stages each chunk in a spare sequence first, so it needs room for one more chunk.
         let staging = mode == .naive ? (prompt.chunks.map(\.count).max() ?? 0) : 0
         let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging)

@@ -106,13 +106,7 @@ extension KVCache {
     }
 
     /// Splits sorted cell indices into runs of consecutive cells.
-    static func contiguousRuns(_ cells: [Int]) -> [Range<Int>] { KVCacheRuns.runs(cells) }
-}
-
-/// Groups of consecutive cell indices.
-public enum KVCacheRuns {
-    /// Splits sorted cell indices into runs of consecutive cells.
-    public static func runs(_ cells: [Int]) -> [Range<Int>] {
+    public static func contiguousRuns(_ cells: [Int]) -> [Range<Int>] {
         var runs: [Range<Int>] = []
         var start = cells.first ?? 0
         var previous = start - 1

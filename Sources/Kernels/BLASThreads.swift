@@ -8,8 +8,6 @@ public enum BLASThreads {
     /// Threads OpenBLAS uses for one call.
     public static var count: Int { Int(openblas_get_num_threads()) }
 
-    public static func setCount(_ threads: Int) { openblas_set_num_threads(Int32(max(1, threads))) }
-
     /// The kernel family OpenBLAS chose ("Haswell", "SkylakeX", ...).
     public static var coreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }

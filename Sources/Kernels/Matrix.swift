@@ -24,20 +24,6 @@ public struct Matrix: Sendable {
     /// Bytes read from memory by one full pass over the weights.
     public var byteCount: Int { rows * columns * MemoryLayout<Float>.stride }
 
-    /// Stacks matrices with equal column counts vertically, e.g. q, k, v projections into one `[q+k+v, hidden]`.
-    public static func stacked(_ parts: [Matrix]) -> Matrix {
-        let columns = parts.first?.columns ?? 0
-        let rows = parts.reduce(0) { $0 + $1.rows }
-        let result = Matrix(rows: rows, columns: columns)
-        var offset = 0
-        for part in parts {
-            precondition(part.columns == columns, "stacked matrices must have equal columns")  // safe: shapes validated at load
-            result.storage.pointer.advanced(by: offset).update(from: part.storage.pointer, count: part.rows * columns)
-            offset += part.rows * columns
-        }
-        return result
-    }
-
     /// `output[t, :] = input[t, :] · selfᵀ` for `count` rows.
     ///
     /// - input: `[count, columns]`, output: `[count, rows]`, both row-major and contiguous.

@@ -83,8 +83,6 @@ import Cache
     }
 
     @Test func contiguousRunsSplitIndices() {
-        let cache = KVCache(geometry: Self.geometry, rotary: RotaryEmbedding(headDimension: 8, theta: 10_000))
-        _ = cache
-        #expect(KVCacheRuns.runs([1, 2, 3, 7, 8, 10]) == [1..<4, 7..<9, 10..<11])
+        #expect(KVCache.contiguousRuns([1, 2, 3, 7, 8, 10]) == [1..<4, 7..<9, 10..<11])
     }
 }

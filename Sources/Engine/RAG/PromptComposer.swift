@@ -52,13 +52,15 @@ public final class PromptComposer {
         let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging)
         var attention: [[Float]] = []
         let queryRows = prompt.query.count
+        /// A capture that keeps the query's rows of a call over `rows` tokens, or nil when not capturing.
+        func capturing(rows: Int) -> ((Int, [Float]) -> Void)? {
+            captureAttention ? { _, weights in attention.append(Self.lastRows(weights, rows: queryRows, of: rows)) } : nil
+        }
         let started = Clock.now()
         switch mode {
         case .full:
             let logits = try model.forward(tokens: tokens, positions: Array(0..<tokens.count), cache: cache,
-                                           capture: captureAttention ? { _, weights in
-                                               attention.append(Self.lastRows(weights, rows: queryRows, of: tokens.count))
-                                           } : nil)
+                                           capture: capturing(rows: tokens.count))
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: 0, chunkTokensFromLibrary: 0,
                                recomputedTokens: 0, seconds: Clock.now() - started, attention: attention)
         case .prefix:
@@ -69,9 +71,7 @@ public final class PromptComposer {
             let reused = shared?.0 ?? 0
             let rest = Array(tokens[reused...])
             let logits = try model.forward(tokens: rest, positions: Array(reused..<tokens.count), cache: cache,
-                                           capture: captureAttention ? { _, weights in
-                                               attention.append(Self.lastRows(weights, rows: queryRows, of: rest.count))
-                                           } : nil)
+                                           capture: capturing(rows: rest.count))
             prefixCache.append((tokens, try cache.export(sequence: 0, range: 0..<tokens.count)))
             let chunkReused = max(0, min(reused - prompt.prefix.count, prompt.chunkTokenCount))
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: reused,
@@ -110,9 +110,7 @@ public final class PromptComposer {
                                                          } : nil)
             } else {
                 logits = try model.forward(tokens: prompt.query, positions: queryPositions, cache: cache,
-                                           capture: captureAttention ? { _, weights in
-                                               attention.append(Self.lastRows(weights, rows: queryRows, of: queryRows))
-                                           } : nil)
+                                           capture: capturing(rows: queryRows))
             }
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
                                reusedTokens: prompt.chunkTokenCount - recomputed, chunkTokensFromLibrary: fromLibrary,

@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         .target(name: "Models", dependencies: ["Kernels", "Cache"], swiftSettings: cpuFlags),
         .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"]),
+        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

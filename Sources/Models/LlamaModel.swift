@@ -82,13 +82,14 @@ public final class LlamaModel {
         return x
     }
 
-    /// Chooses, at one layer, which rows continue: given the fresh rotated K/V of every row (`qkv`,
-    /// `[rows, qkvWidth]`) before they are written, returns the indices of the rows to keep computing. Rows
-    /// not kept stop there; their cells keep the K/V already cached (selective recompute, CacheBlend).
+    /// Chooses, at one layer, which rows continue: given the fresh Q/K/V of every row (`qkv`,
+    /// `[rows, qkvWidth]`: queries rotated, keys canonical) before they are written, their cells and their
+    /// rotation table (`[rows, d/2]`), returns the indices of the rows to keep computing. Rows not kept stop
+    /// there; their cells keep the K/V already cached (selective recompute, CacheBlend).
     public struct RowSelection {
         public let layer: Int
-        public let choose: (_ qkv: UnsafePointer<Float>, _ rows: Int, _ cells: [Int]) -> [Int]
-        public init(layer: Int, choose: @escaping (UnsafePointer<Float>, Int, [Int]) -> [Int]) {
+        public let choose: (_ qkv: UnsafePointer<Float>, _ rows: Int, _ cells: [Int], _ angles: RotationTable) -> [Int]
+        public init(layer: Int, choose: @escaping (UnsafePointer<Float>, Int, [Int], RotationTable) -> [Int]) {
             self.layer = layer
             self.choose = choose
         }
@@ -131,7 +132,6 @@ public final class LlamaModel {
         positions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
         let shape = Attention.Shape(heads: config.heads, kvHeads: config.kvHeads, headDimension: d)
         let window = config.slidingWindow.map { Int32(clamping: $0) }
-        let contiguous = cells.count > 1 && cells.last! - cells[0] == cells.count - 1  // safe: count > 1 checked first
 
         for (layer, block) in weights.blocks.enumerated() {
             Elementwise.rmsNorm(x, weight: block.attentionNorm.pointer, rows: count, width: hidden,
@@ -140,7 +140,7 @@ public final class LlamaModel {
             if let bias = block.qkvBias { Elementwise.addBias(bias.pointer, rows: count, width: qkvWidth, into: qkv) }
             rotary.rotate(qkv, rows: count, heads: config.heads, rowStride: qkvWidth, cos: cos, sin: sin)
             if let selection, selection.layer == layer {
-                let kept = selection.choose(qkv, count, cells)
+                let kept = selection.choose(qkv, count, cells, RotationTable(rows: count, cos: cos, sin: sin))
                 for (target, source) in kept.enumerated() where target != source {
                     (x + target * hidden).update(from: x + source * hidden, count: hidden)
                     (qkv + target * qkvWidth).update(from: qkv + source * qkvWidth, count: qkvWidth)
@@ -153,15 +153,15 @@ public final class LlamaModel {
                 count = kept.count
                 if count == 0 { return 0 }
             }
-            if contiguous && selection == nil {
-                cache.write(layer: layer, first: cells[0], count: count, canonicalKeys: qkv + qWidth,
-                            newValues: qkv + qWidth + kvWidth, rowStride: qkvWidth, table: RotationTable(rows: count, cos: cos, sin: sin))
-            } else {
-                for (row, cell) in cells.enumerated() {
-                    cache.write(layer: layer, first: cell, count: 1, canonicalKeys: qkv + row * qkvWidth + qWidth,
-                                newValues: qkv + row * qkvWidth + qWidth + kvWidth, rowStride: qkvWidth,
-                                table: RotationTable(rows: 1, cos: cos + row * half, sin: sin + row * half))
-                }
+            // One write per run of consecutive cells (a whole prompt is one run; selected rows are a few).
+            var start = 0
+            while start < count {
+                var end = start + 1
+                while end < count, cells[end] == cells[end - 1] + 1 { end += 1 }
+                cache.write(layer: layer, first: cells[start], count: end - start, canonicalKeys: qkv + start * qkvWidth + qWidth,
+                            newValues: qkv + start * qkvWidth + qWidth + kvWidth, rowStride: qkvWidth,
+                            table: RotationTable(rows: end - start, cos: cos + start * half, sin: sin + start * half))
+                start = end
             }
             // Queries packed to [T, heads, d] for the attention kernel.
             for row in 0..<count { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }

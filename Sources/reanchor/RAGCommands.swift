@@ -5,6 +5,8 @@ import Foundation
 import Models
 import Tokenizers
 
+extension BlendParameters.Deviation: ExpressibleByArgument {}
+
 /// `reanchor bench rag`: the reuse modes on MuSiQue-style questions.
 struct RAGBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +21,9 @@ struct RAGBenchCommand: AsyncParsableCommand {
     @Option(help: "Shuffled passage orders after the first.") var shuffleOrders = 2
     @Option(help: "Blend: fraction of chunk tokens recomputed.") var blendRatio = 0.15
     @Option(help: "Blend: layer where deviation is measured.") var checkLayer = 1
+    @Option(help: "Blend: deviation ranked by keys, values or both.") var deviation = BlendParameters.standard.deviation
+    @Option(help: "Prompt token budget: passages are cut to fit (default: the model's context; 2048 with --shape).") var context: Int?
+    @Flag(help: "Skip the attention-similarity capture (timing runs; implied by --shape).") var noAttention = false
     @Option(help: "Write the JSON report here.") var json: String?
     @Option(help: "Write an SVG figure here.") var plot: String?
 
@@ -28,12 +33,14 @@ struct RAGBenchCommand: AsyncParsableCommand {
         var label = languageModel.directory.lastPathComponent
         if let shape {
             var config = try shape.config()
-            config.maxPositionEmbeddings = 8192
+            config.maxPositionEmbeddings = max(context ?? 2048, config.maxPositionEmbeddings)
             llama = LlamaModel(config: config, weights: .random(config: config))
             label = shape.rawValue + " (random weights)"
         }
         let experiment = try RAGExperiment(questions: questions, passages: passages, shuffleOrders: shuffleOrders,
-                                           blend: try BlendParameters(ratio: blendRatio, checkLayer: checkLayer))
+                                           blend: try BlendParameters(ratio: blendRatio, checkLayer: checkLayer, deviation: deviation),
+                                           captureAttention: !noAttention && shape == nil,
+                                           context: context ?? (shape == nil ? nil : 2048))
         let items = try RAGQuestion.load(URL(fileURLWithPath: dataset))
         let bar = ProgressBar(label: "rag")
         let report = try await experiment.run(languageModel: languageModel, model: llama, dataset: items, label: label) { bar.update($0, of: $1) }
@@ -41,9 +48,10 @@ struct RAGBenchCommand: AsyncParsableCommand {
         say("mode       TTFT cold ms  TTFT warm ms  warm/full  answer PPL  KL to full  top-1   attention sim  hit rate  bytes/token")
         for row in report.modes {
             say(row.mode.padding(toLength: 10, withPad: " ", startingAt: 0)
-                + String(format: " %12.2f %13.2f %10.3f %11.2f %11.4f %6.2f %14.4f %9.2f %12.0f", row.ttft_ms_cold, row.ttft_ms_warm,
+                + String(format: " %12.2f %13.2f %10.3f %11.2f %11.5f %6.2f %@ %9.2f %12.0f", row.ttft_ms_cold, row.ttft_ms_warm,
                          row.ttft_ratio_to_full_warm, row.answer_perplexity, row.kl_to_full, row.top1_agreement,
-                         row.attention_similarity, row.hit_rate_shuffled, row.library_bytes_per_token))
+                         row.attention_similarity.map { String(format: "%14.4f", $0) } ?? "             -",
+                         row.hit_rate_shuffled, row.library_bytes_per_token))
         }
         if let json { try Data((try jsonText(report) + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
         if let plot {

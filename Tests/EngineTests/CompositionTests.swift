@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Cache
 import Documents
 import Engine
 import Models
@@ -41,22 +42,68 @@ import TestSupport
         #expect(difference(full, again) <= 1e-4)
     }
 
-    @Test func blendRatioOneEqualsFullAndRatioZeroEqualsAnchored() async throws {
+    @Test(arguments: BlendParameters.Deviation.allCases)
+    func blendRatioOneEqualsFullAndRatioZeroEqualsAnchored(deviation: BlendParameters.Deviation) async throws {
         let composer = try composer()
         let full = try await composer.compose(prompt, mode: .full)
         let anchored = try await composer.compose(prompt, mode: .anchored)
-        let all = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: 1))
-        let none = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: 0))
-        #expect(all.recomputedTokens == prompt.chunkTokenCount)
-        #expect(none.recomputedTokens == 0)
-        #expect(difference(all, full) <= 1e-4)
-        #expect(difference(none, anchored) <= 1e-4)
+        for checkLayer in [0, 1, 3] {
+            let all = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: 1, checkLayer: checkLayer, deviation: deviation))
+            #expect(all.recomputedTokens == prompt.chunkTokenCount)
+            #expect(difference(all, full) <= 1e-4)
+        }
+        // Layers below the check layer are recomputed for every token; layer 0's K/V depend on the token alone,
+        // so with the check layer at 0 or 1 nothing reused changes.
+        for checkLayer in [0, 1] {
+            let none = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: 0, checkLayer: checkLayer, deviation: deviation))
+            #expect(none.recomputedTokens == 0)
+            #expect(difference(none, anchored) <= 1e-4)
+        }
+    }
+
+    /// A chunk entry with one token's layer-1 K/V spoiled: every ranking must pick that token first, and
+    /// recomputing it must repair the answer.
+    @Test(arguments: BlendParameters.Deviation.allCases)
+    func blendRecomputesTheTokenThatDeviatesMost(deviation: BlendParameters.Deviation) async throws {
+        let model = languageModel.model
+        let library = try DocumentLibrary(fingerprint: languageModel.fingerprint)
+        let composer = PromptComposer(model: model, library: library)
+        let chunk = prompt.chunks[2]
+        let spoiled = 3
+        let clean = try ChunkReuse(model: model).encode(chunk: chunk, after: prompt.prefix)
+        let width = clean.geometry.cellWidth
+        var keys = clean.keys, values = clean.values
+        for i in (spoiled * width)..<((spoiled + 1) * width) {
+            if deviation == .keys { keys[1][i] += 4 } else { values[1][i] += 40 }
+        }
+        let slice = CacheSlice(geometry: clean.geometry, relativePositions: clean.relativePositions, keys: keys, values: values)
+        try await library.store(tokens: chunk, context: prompt.prefix, slice: slice, namespace: .shared)
+        let one = 1 / Double(prompt.chunkTokenCount)
+        let blend = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: one, deviation: deviation))
+        let position = prompt.prefix.count + prompt.chunks[0].count + prompt.chunks[1].count + spoiled
+        #expect(blend.recomputedPositions == [position])
+        #expect(blend.chunkTokensFromLibrary == chunk.count)
+        let full = try await composer.compose(prompt, mode: .full)
+        let anchored = try await composer.compose(prompt, mode: .anchored)
+        #expect(difference(blend, full) < difference(anchored, full))
+    }
+
+    @Test func blendComesCloserToFullThanAnchored() async throws {
+        let composer = try composer()
+        let full = try await composer.compose(prompt, mode: .full)
+        let anchored = try await composer.compose(prompt, mode: .anchored)
         // With several chunks, reuse loses cross-chunk attention: anchored is not full, and naive is worse.
         let naive = try await composer.compose(prompt, mode: .naive)
         #expect(difference(anchored, full) > 1e-4)
         #expect(difference(naive, full) > difference(anchored, full))
         let partial = try await composer.compose(prompt, mode: .blend)
         #expect(partial.recomputedTokens == Int((Double(prompt.chunkTokenCount) * 0.15).rounded()))
+        // The chunks here are a few dozen tokens: 15% is too few to judge; half of them must repair most of the gap.
+        let gap = ChunkReuse.klDivergence(full.logits.last, anchored.logits.last)
+        for deviation in BlendParameters.Deviation.allCases {
+            let half = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: 0.5, deviation: deviation))
+            #expect(ChunkReuse.klDivergence(full.logits.last, half.logits.last) < gap / 2, "\(deviation)")
+        }
     }
 
     @Test func chunksLongerThanTheContextAreAClearError() async throws {

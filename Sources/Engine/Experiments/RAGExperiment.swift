@@ -35,7 +35,8 @@ public struct RAGExperiment {
         public var answer_perplexity: Double
         public var kl_to_full: Double
         public var top1_agreement: Double
-        public var attention_similarity: Double
+        /// Nil when attention was not captured (timing runs).
+        public var attention_similarity: Double?
         public var hit_rate_shuffled: Double
         public var reused_fraction: Double
         public var library_bytes_per_token: Double
@@ -54,8 +55,14 @@ public struct RAGExperiment {
     public var passages: Int
     public var shuffleOrders: Int
     public var blend: BlendParameters
+    /// Capture the query rows' attention for the similarity figure. Capturing costs a full attention matrix
+    /// per layer in `full` mode, so timing runs on large shapes turn it off.
+    public var captureAttention: Bool
+    /// Token budget of each prompt (passages are cut to fit); nil for the model's whole context.
+    public var context: Int?
 
-    public init(questions: Int = 10, passages: Int = 10, shuffleOrders: Int = 2, blend: BlendParameters = .standard) throws {
+    public init(questions: Int = 10, passages: Int = 10, shuffleOrders: Int = 2, blend: BlendParameters = .standard,
+                captureAttention: Bool = true, context: Int? = nil) throws {
         guard questions >= 1 else { throw EngineError.invalidParameter(name: "questions", reason: "must be >= 1") }
         guard passages >= 1 else { throw EngineError.invalidParameter(name: "passages", reason: "must be >= 1") }
         guard shuffleOrders >= 1 else { throw EngineError.invalidParameter(name: "shuffle-orders", reason: "must be >= 1") }
@@ -63,6 +70,9 @@ public struct RAGExperiment {
         self.passages = passages
         self.shuffleOrders = shuffleOrders
         self.blend = blend
+        if let context, context < 64 { throw EngineError.invalidParameter(name: "context", reason: "must be >= 64, found \(context)") }
+        self.captureAttention = captureAttention
+        self.context = context
     }
 
     /// The prompt for `item` with its passages in `order`. Each passage is cut to the same token budget so
@@ -88,6 +98,10 @@ public struct RAGExperiment {
         let items = Array(dataset.prefix(questions))
         guard !items.isEmpty else { throw EngineError.emptyInput("dataset") }
         let modes = ReuseMode.allCases
+        let promptContext = context ?? model.config.maxPositionEmbeddings
+        guard promptContext <= model.config.maxPositionEmbeddings else {
+            throw EngineError.invalidParameter(name: "context", reason: "\(promptContext) exceeds the model's \(model.config.maxPositionEmbeddings)-token context")
+        }
         var sums: [ReuseMode: [String: Double]] = [:]
         var promptTokens = 0.0
         var step = 0
@@ -101,27 +115,29 @@ public struct RAGExperiment {
                 if round > 0 { for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) } }
                 return order
             }
-            let prompts = orders.map { Self.prompt(item, order: $0, tokenizer: tokenizer, bos: bos, context: model.config.maxPositionEmbeddings, answer: answer) }
+            let prompts = orders.map { Self.prompt(item, order: $0, tokenizer: tokenizer, bos: bos, context: promptContext, answer: answer) }
             promptTokens += Double(prompts[0].tokens.count)
-            // The reference: full recompute of the warm (last) order.
+            // The reference, and the `full` row: full recompute of the warm (last) order. Full recompute uses no
+            // library, so its cold and warm times are the same run.
             let reference = try await measure(prompts.last!, answer: answer, mode: .full, composer: nil, model: model)  // safe: orders is non-empty
             for mode in modes {
-                // A fresh library per question and mode: cold is the first order, warm the last.
-                let library = try DocumentLibrary(fingerprint: languageModel.fingerprint)
-                let composer = PromptComposer(model: model, library: library)
                 var hits = 0.0, chunkTokens = 0.0
-                var cold = 0.0
-                var last: Measurement? = nil
-                for (round, prompt) in prompts.enumerated() {
-                    let result = try await measure(prompt, answer: answer, mode: mode, composer: composer, model: model)
-                    if round == 0 { cold = result.seconds } else {
-                        hits += Double(result.chunkTokensFromLibrary)
-                        chunkTokens += Double(prompt.chunkTokenCount)
+                var cold = reference.seconds
+                var warm = reference
+                var library_bytes = 0.0
+                if mode != .full {
+                    // A fresh library per question and mode: cold is the first order, warm the last.
+                    let library = try DocumentLibrary(fingerprint: languageModel.fingerprint)
+                    let composer = PromptComposer(model: model, library: library)
+                    for (round, prompt) in prompts.enumerated() {
+                        warm = try await measure(prompt, answer: answer, mode: mode, composer: composer, model: model)
+                        if round == 0 { cold = warm.seconds } else {
+                            hits += Double(warm.chunkTokensFromLibrary)
+                            chunkTokens += Double(prompt.chunkTokenCount)
+                        }
                     }
-                    last = result
+                    library_bytes = Double(await library.statistics.memory.bytes)
                 }
-                guard let warm = last else { continue }
-                let library_bytes = Double(await library.statistics.memory.bytes)
                 let stored = Double(prompts[0].chunkTokenCount)
                 var row = sums[mode, default: [:]]
                 row["cold", default: 0] += cold
@@ -146,7 +162,8 @@ public struct RAGExperiment {
             return ModeRow(mode: mode.rawValue, ttft_ms_cold: s["cold", default: 0] / n * 1000, ttft_ms_warm: s["warm", default: 0] / n * 1000,
                            ttft_ratio_to_full_warm: s["warm", default: 0] / max(s["full", default: 1], 1e-12),
                            answer_perplexity: exp(s["nll", default: 0] / n), kl_to_full: s["kl", default: 0] / n,
-                           top1_agreement: s["top1", default: 0] / n, attention_similarity: s["attention", default: 0] / n,
+                           top1_agreement: s["top1", default: 0] / n,
+                           attention_similarity: captureAttention ? s["attention", default: 0] / n : nil,
                            hit_rate_shuffled: s["hit", default: 0] / n, reused_fraction: s["reused", default: 0] / n,
                            library_bytes_per_token: s["bytes", default: 0] / n)
         }
@@ -167,11 +184,11 @@ public struct RAGExperiment {
     private func measure(_ prompt: RAGPrompt, answer: [Int], mode: ReuseMode, composer: PromptComposer?, model: LlamaModel) async throws -> Measurement {
         let composition: Composition
         if let composer {
-            composition = try await composer.compose(prompt, mode: mode, blend: blend, extraCapacity: answer.count, captureAttention: true)
+            composition = try await composer.compose(prompt, mode: mode, blend: blend, extraCapacity: answer.count, captureAttention: captureAttention)
         } else {
             let library = try DocumentLibrary(fingerprint: Fingerprint(model: "reference", tokenizer: "reference"))
             composition = try await PromptComposer(model: model, library: library)
-                .compose(prompt, mode: .full, extraCapacity: answer.count, captureAttention: true)
+                .compose(prompt, mode: .full, extraCapacity: answer.count, captureAttention: captureAttention)
         }
         var rows = [composition.logits.last]
         if answer.count > 1 {

@@ -13,11 +13,14 @@ public struct Composition {
     public var reusedTokens: Int
     /// Chunk tokens served from the library (for `prefix`: chunk tokens inside the reused prefix).
     public var chunkTokensFromLibrary: Int
-    /// Chunk tokens recomputed by selective recompute (`blend`).
-    public var recomputedTokens: Int
     public var seconds: Double
     /// Attention weights of the query rows per layer, `[queryRows, heads, cells]`, when captured.
     public var attention: [[Float]]
+    /// Positions of the chunk tokens recomputed past the check layer by selective recompute (`blend`).
+    public var recomputedPositions: [Int] = []
+
+    /// Chunk tokens recomputed by selective recompute (`blend`).
+    public var recomputedTokens: Int { recomputedPositions.count }
 }
 
 /// Builds the KV cache of a RAG prompt in any `ReuseMode`, with chunks looked up in (and added to) the
@@ -62,7 +65,7 @@ public final class PromptComposer {
             let logits = try model.forward(tokens: tokens, positions: Array(0..<tokens.count), cache: cache,
                                            capture: capturing(rows: tokens.count))
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: 0, chunkTokensFromLibrary: 0,
-                               recomputedTokens: 0, seconds: Clock.now() - started, attention: attention)
+                               seconds: Clock.now() - started, attention: attention)
         case .prefix:
             let shared = longestCachedPrefix(tokens)
             if let (length, slice) = shared {
@@ -75,7 +78,7 @@ public final class PromptComposer {
             prefixCache.append((tokens, try cache.export(sequence: 0, range: 0..<tokens.count)))
             let chunkReused = max(0, min(reused - prompt.prefix.count, prompt.chunkTokenCount))
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: reused,
-                               chunkTokensFromLibrary: chunkReused, recomputedTokens: 0, seconds: Clock.now() - started,
+                               chunkTokensFromLibrary: chunkReused, seconds: Clock.now() - started,
                                attention: attention)
         case .naive, .anchored, .blend:
             if !prompt.prefix.isEmpty {
@@ -102,7 +105,7 @@ public final class PromptComposer {
             }
             let queryPositions = Array(offset..<(offset + prompt.query.count))
             let logits: Logits
-            var recomputed = 0
+            var recomputed: [Int] = []
             if mode == .blend, !chunkCells.isEmpty {
                 (logits, recomputed) = try blendForward(prompt: prompt, cache: cache, chunkCells: chunkCells, queryPositions: queryPositions,
                                                          parameters: blend, capture: captureAttention ? { weights, rows in
@@ -113,8 +116,8 @@ public final class PromptComposer {
                                            capture: capturing(rows: queryRows))
             }
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
-                               reusedTokens: prompt.chunkTokenCount - recomputed, chunkTokensFromLibrary: fromLibrary,
-                               recomputedTokens: recomputed, seconds: Clock.now() - started, attention: attention)
+                               reusedTokens: prompt.chunkTokenCount - recomputed.count, chunkTokensFromLibrary: fromLibrary,
+                               seconds: Clock.now() - started, attention: attention, recomputedPositions: recomputed)
         }
     }
 

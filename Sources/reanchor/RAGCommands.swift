@@ -23,9 +23,19 @@ struct RAGBenchCommand: AsyncParsableCommand {
     @Option(help: "Blend: layer where deviation is measured.") var checkLayer = 1
     @Option(help: "Blend: deviation ranked by keys, values or both.") var deviation = BlendParameters.standard.deviation
     @Option(help: "Prompt token budget: passages are cut to fit (default: the model's context; 2048 with --shape).") var context: Int?
+    @Option(help: "Comma-separated modes to run (full always runs, as the reference).") var modes = ReuseMode.allCases.map(\.rawValue).joined(separator: ",")
     @Flag(help: "Skip the attention-similarity capture (timing runs; implied by --shape).") var noAttention = false
     @Option(help: "Write the JSON report here.") var json: String?
     @Option(help: "Write an SVG figure here.") var plot: String?
+
+    func parseModes() throws -> Set<ReuseMode> {
+        Set(try modes.split(separator: ",").map { name in
+            guard let mode = ReuseMode(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--modes: unknown mode '\(name)'; use \(ReuseMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return mode
+        })
+    }
 
     mutating func run() async throws {
         let languageModel = try model.load()
@@ -40,7 +50,7 @@ struct RAGBenchCommand: AsyncParsableCommand {
         let experiment = try RAGExperiment(questions: questions, passages: passages, shuffleOrders: shuffleOrders,
                                            blend: try BlendParameters(ratio: blendRatio, checkLayer: checkLayer, deviation: deviation),
                                            captureAttention: !noAttention && shape == nil,
-                                           context: context ?? (shape == nil ? nil : 2048))
+                                           context: context ?? (shape == nil ? nil : 2048), modes: try parseModes())
         let items = try RAGQuestion.load(URL(fileURLWithPath: dataset))
         let bar = ProgressBar(label: "rag")
         let report = try await experiment.run(languageModel: languageModel, model: llama, dataset: items, label: label) { bar.update($0, of: $1) }

@@ -39,6 +39,7 @@ import TestSupport
         // Served from the library the second time, still exact.
         let again = try await composer.compose(single, mode: .anchored)
         #expect(again.chunkTokensFromLibrary == single.chunkTokenCount)
+        #expect(again.reusedTokens == single.prefix.count + single.chunkTokenCount)
         #expect(difference(full, again) <= 1e-4)
     }
 
@@ -148,11 +149,12 @@ import TestSupport
         let library = try DocumentLibrary(fingerprint: languageModel.fingerprint, directory: directory)
         _ = try await PromptComposer(model: languageModel.model, library: library).compose(prompt, mode: .anchored)
         let otherLibraryView = try DocumentLibrary(fingerprint: other.fingerprint, directory: directory)
-        #expect(await otherLibraryView.disk?.statistics.entries == prompt.chunks.count)
+        #expect(await otherLibraryView.disk?.statistics.entries == prompt.chunks.count + 1)  // the chunks and the prefix
         let mine = await library.lookup(tokens: prompt.chunks[0], context: prompt.prefix, namespace: .shared)
         #expect(mine != nil)
         let key = ChunkKey(fingerprint: other.fingerprint, namespace: .shared, context: prompt.prefix, tokens: prompt.chunks[0])
         #expect(key != mine?.key)
         #expect(await otherLibraryView.lookup(tokens: prompt.chunks[0], context: prompt.prefix, namespace: .shared) == nil)
+        #expect(await otherLibraryView.lookup(tokens: prompt.prefix, context: [], namespace: .shared) == nil)
     }
 }

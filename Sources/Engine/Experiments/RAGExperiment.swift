@@ -58,11 +58,13 @@ public struct RAGExperiment {
     /// Capture the query rows' attention for the similarity figure. Capturing costs a full attention matrix
     /// per layer in `full` mode, so timing runs on large shapes turn it off.
     public var captureAttention: Bool
+    /// The modes to run; `full` always runs, as the reference.
+    public var modes: Set<ReuseMode>
     /// Token budget of each prompt (passages are cut to fit); nil for the model's whole context.
     public var context: Int?
 
     public init(questions: Int = 10, passages: Int = 10, shuffleOrders: Int = 2, blend: BlendParameters = .standard,
-                captureAttention: Bool = true, context: Int? = nil) throws {
+                captureAttention: Bool = true, context: Int? = nil, modes: Set<ReuseMode> = Set(ReuseMode.allCases)) throws {
         guard questions >= 1 else { throw EngineError.invalidParameter(name: "questions", reason: "must be >= 1") }
         guard passages >= 1 else { throw EngineError.invalidParameter(name: "passages", reason: "must be >= 1") }
         guard shuffleOrders >= 1 else { throw EngineError.invalidParameter(name: "shuffle-orders", reason: "must be >= 1") }
@@ -73,6 +75,7 @@ public struct RAGExperiment {
         if let context, context < 64 { throw EngineError.invalidParameter(name: "context", reason: "must be >= 64, found \(context)") }
         self.captureAttention = captureAttention
         self.context = context
+        self.modes = modes
     }
 
     /// The prompt for `item` with its passages in `order`. Each passage is cut to the same token budget so
@@ -97,7 +100,7 @@ public struct RAGExperiment {
         let bos = model.config.bosTokenID.map { [$0] } ?? []
         let items = Array(dataset.prefix(questions))
         guard !items.isEmpty else { throw EngineError.emptyInput("dataset") }
-        let modes = ReuseMode.allCases
+        let modes = ReuseMode.allCases.filter { $0 == .full || self.modes.contains($0) }
         let promptContext = context ?? model.config.maxPositionEmbeddings
         guard promptContext <= model.config.maxPositionEmbeddings else {
             throw EngineError.invalidParameter(name: "context", reason: "\(promptContext) exceeds the model's \(model.config.maxPositionEmbeddings)-token context")

@@ -81,8 +81,12 @@ public final class PromptComposer {
                                chunkTokensFromLibrary: chunkReused, seconds: Clock.now() - started,
                                attention: attention)
         case .naive, .anchored, .blend:
+            // The prefix sits at position 0 after nothing, so its library entry is exact in every prompt.
+            var prefixFromLibrary = 0
             if !prompt.prefix.isEmpty {
-                _ = try model.forward(tokens: prompt.prefix, positions: Array(0..<prompt.prefix.count), cache: cache, outputs: .none)
+                let (slice, hit) = try await chunkSlice(prompt.prefix, context: [])
+                try cache.importSlice(slice, sequence: 0, at: 0)
+                if hit { prefixFromLibrary = prompt.prefix.count }
             }
             var offset = prompt.prefix.count
             var fromLibrary = 0
@@ -116,7 +120,7 @@ public final class PromptComposer {
                                            capture: capturing(rows: queryRows))
             }
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
-                               reusedTokens: prompt.chunkTokenCount - recomputed.count, chunkTokensFromLibrary: fromLibrary,
+                               reusedTokens: prefixFromLibrary + prompt.chunkTokenCount - recomputed.count, chunkTokensFromLibrary: fromLibrary,
                                seconds: Clock.now() - started, attention: attention, recomputedPositions: recomputed)
         }
     }

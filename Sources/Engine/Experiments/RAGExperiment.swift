@@ -141,7 +141,7 @@ public struct RAGExperiment {
                     }
                     library_bytes = Double(await library.statistics.memory.bytes)
                 }
-                let stored = Double(prompts[0].chunkTokenCount)
+                let stored = Double(prompts[0].chunkTokenCount + prompts[0].prefix.count)  // chunks and the prefix are entries
                 var row = sums[mode, default: [:]]
                 row["cold", default: 0] += cold
                 row["warm", default: 0] += warm.seconds

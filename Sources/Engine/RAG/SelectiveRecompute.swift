@@ -130,8 +130,12 @@ extension PromptComposer {
         let values = cache.values[layer].pointer
         let (visible, chunkRow) = visibleCells(cells: cells, chunkRows: chunkRows, cache: cache)
         // Fresh keys rotated to their positions minus the cached rotated keys, and fresh minus cached values: [chunkRows, kvWidth].
-        var keyDelta = [Float](repeating: 0, count: chunkRows * kvWidth)
-        var valueDelta = [Float](repeating: 0, count: chunkRows * kvWidth)
+        let keyDelta = UnsafeMutablePointer<Float>.allocate(capacity: max(chunkRows * kvWidth, 1))
+        let valueDelta = UnsafeMutablePointer<Float>.allocate(capacity: max(chunkRows * kvWidth, 1))
+        defer {
+            keyDelta.deallocate()
+            valueDelta.deallocate()
+        }
         for row in 0..<chunkRows {
             let fresh = qkv + row * config.qkvWidth
             let c = angles.cos + row * half
@@ -139,41 +143,44 @@ extension PromptComposer {
             for g in 0..<kvHeads {
                 let k = fresh + qWidth + g * d
                 let cached = keys + cells[row] * kvWidth + g * d
-                let base = row * kvWidth + g * d
+                let dk = keyDelta + row * kvWidth + g * d
                 for i in 0..<half {
-                    let a = k[i], b = k[i + half]
-                    keyDelta[base + i] = a * c[i] - b * s[i] - cached[i]
-                    keyDelta[base + i + half] = b * c[i] + a * s[i] - cached[i + half]
+                    dk[i] = k[i] * c[i] - k[i + half] * s[i] - cached[i]
+                    dk[i + half] = k[i + half] * c[i] + k[i] * s[i] - cached[i + half]
                 }
                 let v = fresh + qWidth + kvWidth + g * d
                 let cachedValue = values + cells[row] * kvWidth + g * d
-                for i in 0..<d { valueDelta[row * kvWidth + g * d + i] = v[i] - cachedValue[i] }
+                let dv = valueDelta + row * kvWidth + g * d
+                for i in 0..<d { dv[i] = v[i] - cachedValue[i] }
             }
         }
         let scale = 1 / Float(d).squareRoot()
         var scores = [Float](repeating: 0, count: chunkRows)
         var p = [Float](repeating: 0, count: visible.count)
-        var mean = [Float](repeating: 0, count: d)
+        let mean = UnsafeMutablePointer<Float>.allocate(capacity: d)
+        defer { mean.deallocate() }
         for queryRow in chunkRows..<rows {
             for h in 0..<heads {
                 let q = qkv + queryRow * config.qkvWidth + h * d
                 let g = h / group
                 attention(q, keys: keys, visible: visible, g: g, d: d, kvWidth: kvWidth, into: &p)
-                for i in 0..<d { mean[i] = 0 }
+                mean.initialize(repeating: 0, count: d)
                 for (index, cell) in visible.enumerated() {
                     let v = values + cell * kvWidth + g * d
-                    for i in 0..<d { mean[i] += p[index] * v[i] }
+                    let weight = p[index]
+                    for i in 0..<d { mean[i] += weight * v[i] }
                 }
                 for (index, cell) in visible.enumerated() where chunkRow[cell] >= 0 {
                     let row = chunkRow[cell]
-                    let dk = keyDelta.withUnsafeBufferPointer { $0.baseAddress! + row * kvWidth + g * d }  // safe: non-empty
+                    let dk = keyDelta + row * kvWidth + g * d
+                    let dv = valueDelta + row * kvWidth + g * d
                     var ds: Float = 0
                     for i in 0..<d { ds += q[i] * dk[i] }
                     ds *= scale
                     let v = values + cell * kvWidth + g * d
                     var norm: Float = 0
                     for i in 0..<d {
-                        let e = valueDelta[row * kvWidth + g * d + i] + ds * (v[i] - mean[i])
+                        let e = dv[i] + ds * (v[i] - mean[i])
                         norm += e * e
                     }
                     scores[row] += p[index] * norm.squareRoot()

@@ -43,6 +43,10 @@ extension PromptComposer {
     /// in their cells. The cache must hold canonical keys (`.anchored`).
     static func recomputeScores(qkv: UnsafePointer<Float>, chunkRows: Int, rows: Int, cells: [Int], angles: RotationTable, cache: KVCache, layer: Int,
                                 config: ModelConfig, deviation: BlendParameters.Deviation) -> [Float] {
+        if deviation == .output {
+            return outputError(qkv: qkv, chunkRows: chunkRows, rows: rows, cells: cells, angles: angles, cache: cache, layer: layer,
+                               config: config)
+        }
         let d = config.headDimension
         let kvHeads = config.kvHeads
         let qWidth = config.heads * d
@@ -61,15 +65,7 @@ extension PromptComposer {
                                                                     count: d)
             }
         }
-        switch deviation {
-        case .keys, .values, .both:
-            return (0..<chunkRows).map { row in
-                (0..<kvHeads).reduce(Float(0)) { total, g in
-                    total + (deviation == .values ? 0 : keyDeviation[row * kvHeads + g])
-                        + (deviation == .keys ? 0 : valueDeviation[row * kvHeads + g])
-                }
-            }
-        case .attention:
+        if deviation == .attention {
             let weights = queryAttention(qkv: qkv, chunkRows: chunkRows, rows: rows, cells: cells, cache: cache, layer: layer, config: config)
             let group = config.heads / kvHeads
             return (0..<chunkRows).map { row in
@@ -78,9 +74,12 @@ extension PromptComposer {
                     return total + weights[row * config.heads + h] * (keyDeviation[row * kvHeads + g] + valueDeviation[row * kvHeads + g])
                 }
             }
-        case .output:
-            return outputError(qkv: qkv, chunkRows: chunkRows, rows: rows, cells: cells, angles: angles, cache: cache, layer: layer,
-                               config: config)
+        }
+        return (0..<chunkRows).map { row in
+            (0..<kvHeads).reduce(Float(0)) { total, g in
+                total + (deviation == .values ? 0 : keyDeviation[row * kvHeads + g])
+                    + (deviation == .keys ? 0 : valueDeviation[row * kvHeads + g])
+            }
         }
     }
 

@@ -97,20 +97,15 @@ extension PromptComposer {
     private static func attention(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, visible: [Int], g: Int, d: Int, kvWidth: Int,
                                   into p: inout [Float]) {
         let scale = 1 / Float(d).squareRoot()
-        var highest = -Float.infinity
         for (i, cell) in visible.enumerated() {
             var dot: Float = 0
             let k = keys + cell * kvWidth + g * d
             for j in 0..<d { dot += q[j] * k[j] }
             p[i] = dot * scale
-            highest = max(highest, p[i])
         }
-        var sum: Float = 0
-        for i in p.indices {
-            p[i] = exp(p[i] - highest)
-            sum += p[i]
+        p.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { Elementwise.softmax(base, count: buffer.count) }
         }
-        for i in p.indices { p[i] /= sum }
     }
 
     /// First-order change of the query rows' attention output at `layer` if chunk row `j` got its fresh K/V:
@@ -119,7 +114,6 @@ extension PromptComposer {
     static func outputError(qkv: UnsafePointer<Float>, chunkRows: Int, rows: Int, cells: [Int], angles: RotationTable, cache: KVCache,
                             layer: Int, config: ModelConfig) -> [Float] {
         let d = config.headDimension
-        let half = d / 2
         let heads = config.heads
         let kvHeads = config.kvHeads
         let group = heads / kvHeads
@@ -137,20 +131,15 @@ extension PromptComposer {
         }
         for row in 0..<chunkRows {
             let fresh = qkv + row * config.qkvWidth
-            let c = angles.cos + row * half
-            let s = angles.sin + row * half
-            for g in 0..<kvHeads {
-                let k = fresh + qWidth + g * d
-                let cached = keys + cells[row] * kvWidth + g * d
-                let dk = keyDelta + row * kvWidth + g * d
-                for i in 0..<half {
-                    dk[i] = k[i] * c[i] - k[i + half] * s[i] - cached[i]
-                    dk[i + half] = k[i + half] * c[i] + k[i] * s[i] - cached[i + half]
-                }
-                let v = fresh + qWidth + kvWidth + g * d
-                let cachedValue = values + cells[row] * kvWidth + g * d
-                let dv = valueDelta + row * kvWidth + g * d
-                for i in 0..<d { dv[i] = v[i] - cachedValue[i] }
+            (keyDelta + row * kvWidth).update(from: fresh + qWidth, count: kvWidth)
+            (valueDelta + row * kvWidth).update(from: fresh + qWidth + kvWidth, count: kvWidth)
+        }
+        RotaryEmbedding.rotate(keyDelta, rows: chunkRows, heads: kvHeads, headDimension: d, rowStride: kvWidth, cos: angles.cos, sin: angles.sin)
+        for row in 0..<chunkRows {
+            let cell = cells[row]
+            for i in 0..<kvWidth {
+                keyDelta[row * kvWidth + i] -= keys[cell * kvWidth + i]
+                valueDelta[row * kvWidth + i] -= values[cell * kvWidth + i]
             }
         }
         let scale = 1 / Float(d).squareRoot()

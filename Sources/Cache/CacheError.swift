@@ -16,6 +16,14 @@ public enum CacheError: Error, Equatable, CustomStringConvertible {
     case rotationDoesNotCompose(String)
     /// A slice made for another cache shape.
     case sliceMismatch(String)
+    /// The same position given twice for one sequence in one call.
+    case duplicatePosition(Int)
+    /// The sequence already holds a cell at that position (a sequence holds one cell per position).
+    case positionOccupied(sequence: Int, position: Int)
+    /// The sequence holds no cell at that position.
+    case positionNotHeld(sequence: Int, position: Int)
+    /// A read view asked for something the cache does not have (layer, shapes).
+    case invalidView(String)
 
     public var description: String {
         switch self {
@@ -35,6 +43,14 @@ public enum CacheError: Error, Equatable, CustomStringConvertible {
             return "RoPE scaling \(scaling) does not compose rotations, so cached keys cannot be moved; re-prefill instead"
         case .sliceMismatch(let reason):
             return "cache slice does not fit this cache: \(reason)"
+        case .duplicatePosition(let position):
+            return "position \(position) is given twice"
+        case let .positionOccupied(sequence, position):
+            return "sequence \(sequence) already holds position \(position)"
+        case let .positionNotHeld(sequence, position):
+            return "sequence \(sequence) holds no cell at position \(position)"
+        case .invalidView(let reason):
+            return "invalid cache view: \(reason)"
         }
     }
 }

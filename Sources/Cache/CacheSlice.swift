@@ -32,17 +32,17 @@ extension KVCache {
     public func export(sequence: Int, range: Range<Int>) throws -> CacheSlice {
         try validate(sequence: sequence)
         try validate(range: range)
-        let selected = cells(of: sequence, in: range).sorted { positions[$0] < positions[$1] }
+        let selected = cells(of: sequence, in: range)
         guard let first = selected.first else {
             throw CacheError.emptyRange(sequence: sequence, lower: range.lowerBound, upper: range.upperBound)
         }
-        let base = Int(positions[first])
+        let base = Int(cells.positions[first])
         let width = geometry.cellWidth
-        let inverse = storage == .post ? table(for: selected.map { -Int(positions[$0]) }) : nil
+        let inverse = storage == .post ? table(for: selected.map { -Int(cells.positions[$0]) }) : nil
         var sliceKeys: [[Float]] = []
         var sliceValues: [[Float]] = []
         for layer in 0..<geometry.layers {
-            let source = storage == .anchored ? canonicalKeys[layer] : keys[layer]
+            let source = storage == .anchored ? tensors.canonicalKeys[layer] : tensors.keys[layer]
             var k = [Float](repeating: 0, count: selected.count * width)
             var v = [Float](repeating: 0, count: selected.count * width)
             k.withUnsafeMutableBufferPointer { kBuffer in
@@ -51,7 +51,7 @@ extension KVCache {
                     let kOut = kBuffer.baseAddress!, vOut = vBuffer.baseAddress!
                     for (row, c) in selected.enumerated() {
                         (kOut + row * width).update(from: source.pointer + c * width, count: width)
-                        (vOut + row * width).update(from: values[layer].pointer + c * width, count: width)
+                        (vOut + row * width).update(from: tensors.values[layer].pointer + c * width, count: width)
                     }
                     if let inverse {
                         rotary.rotate(kOut, rows: selected.count, heads: geometry.kvHeads, rowStride: width,
@@ -64,14 +64,14 @@ extension KVCache {
         }
         let sliceGeometry = CacheGeometry(layers: geometry.layers, kvHeads: geometry.kvHeads,
                                           headDimension: geometry.headDimension, capacity: selected.count)
-        return CacheSlice(geometry: sliceGeometry, relativePositions: selected.map { Int(positions[$0]) - base },
+        return CacheSlice(geometry: sliceGeometry, relativePositions: selected.map { Int(cells.positions[$0]) - base },
                           keys: sliceKeys, values: sliceValues)
     }
 
     /// Places `slice` into `sequence` starting at position `start` (re-anchoring its keys there).
-    /// - Returns: the cells it occupies.
+    /// - Returns: the positions it occupies.
     @discardableResult
-    public func importSlice(_ slice: CacheSlice, sequence: Int, at start: Int) throws -> Range<Int> {
+    public func importSlice(_ slice: CacheSlice, sequence: Int, at start: Int) throws -> [Int] {
         guard slice.geometry.layers == geometry.layers, slice.geometry.cellWidth == geometry.cellWidth,
               slice.geometry.headDimension == geometry.headDimension else {
             throw CacheError.sliceMismatch("slice has \(slice.geometry.layers) layers × \(slice.geometry.kvHeads) heads × \(slice.geometry.headDimension), cache \(geometry.layers) × \(geometry.kvHeads) × \(geometry.headDimension)")
@@ -81,19 +81,29 @@ extension KVCache {
               slice.keys.allSatisfy({ $0.count == slice.count * width }), slice.values.allSatisfy({ $0.count == slice.count * width }) else {
             throw CacheError.sliceMismatch("tensor sizes do not match \(slice.count) cells")
         }
-        let newPositions = slice.relativePositions.map { start + $0 }
-        let first = try reserve(sequence: sequence, positions: newPositions)
+        guard slice.count > 0 else { throw CacheError.sliceMismatch("slice holds no cells") }
+        var newPositions: [Int] = []
+        for relative in slice.relativePositions {
+            let (position, overflow) = start.addingReportingOverflow(relative)
+            guard !overflow, relative >= 0 else { throw CacheError.sliceMismatch("relative position \(relative) is invalid at \(start)") }
+            newPositions.append(position)
+        }
+        for p in newPositions where cells.cell(sequence: Int32(clamping: sequence), position: Int32(clamping: p)) != nil {
+            throw CacheError.positionOccupied(sequence: sequence, position: p)
+        }
+        let reserved = try reserve(sequence: sequence, positions: newPositions)
+        // New cells are appended in order, so they are one run.
+        guard let first = reserved.first else { throw CacheError.sliceMismatch("slice holds no cells") }
         let angles = table(for: newPositions)
         for layer in 0..<geometry.layers {
             slice.keys[layer].withUnsafeBufferPointer { k in
                 slice.values[layer].withUnsafeBufferPointer { v in
-                    // safe: sizes were checked above; count >= 1 since reserve succeeded only for a non-empty slice or returned early.
                     guard let kBase = k.baseAddress, let vBase = v.baseAddress else { return }
                     write(layer: layer, first: first, count: slice.count, canonicalKeys: kBase, newValues: vBase,
                           rowStride: width, table: angles)
                 }
             }
         }
-        return first..<(first + slice.count)
+        return newPositions
     }
 }

@@ -3,11 +3,10 @@ import Kernels
 /// Sequence operations over half-open position ranges, as in llama.cpp's `llama_kv_cache_seq_*`.
 /// Each validates everything first and then applies, so a throwing call changes nothing.
 extension KVCache {
-    /// Indices of the cells of `sequence` whose position lies in `range` (all of them when nil), in storage order.
-    public func cells(of sequence: Int, in range: Range<Int>? = nil) -> [Int] {
-        (0..<used).filter { c in
-            sequences[c] == Int32(sequence) && (range.map { $0.contains(Int(positions[c])) } ?? true)
-        }
+    /// Cells of `sequence` whose position lies in `range` (all of them when nil), ordered by position.
+    func cells(of sequence: Int, in range: Range<Int>? = nil) -> [Int] {
+        guard sequence >= 0, sequence < Int(Int32.max) else { return [] }
+        return cells.cells(of: Int32(sequence), in: range)
     }
 
     func validate(range: Range<Int>) throws {
@@ -16,16 +15,24 @@ extension KVCache {
         }
     }
 
-    /// Frees every cell of `sequence` whose position lies in `range` (all of them when nil).
+    /// Frees every cell of `sequence` whose position lies in `range` (all of them when nil); memory is
+    /// released once most cells are free.
     public func remove(sequence: Int, range: Range<Int>? = nil) {
-        for c in cells(of: sequence, in: range) { sequences[c] = -1 }
-        while used > 0 && sequences[used - 1] < 0 { used -= 1 }
+        for c in cells(of: sequence, in: range) { cells.free(c) }
+        releaseIfSparse()
     }
 
     /// Frees every cell not owned by `sequence`.
     public func keep(sequence: Int) {
-        for c in 0..<used where sequences[c] != Int32(sequence) { sequences[c] = -1 }
-        while used > 0 && sequences[used - 1] < 0 { used -= 1 }
+        for other in cells.sequenceIDs where Int(other) != sequence {
+            for c in cells.cells(of: other) { cells.free(c) }
+        }
+        releaseIfSparse()
+    }
+
+    /// Compacts when at least half of the handed-out cells are free, so memory follows the cells held.
+    private func releaseIfSparse() {
+        if used > 0, 2 * occupied <= used { compact() } else if used == 0 { tensors.shrink(toFit: 0) }
     }
 
     /// Moves the cells of `sequence` in `range` by `delta` positions: metadata first, then one rotation pass
@@ -36,8 +43,8 @@ extension KVCache {
     public func shift(sequence: Int, range: Range<Int>, by delta: Int) throws -> Int {
         let moved = try prepareMove(sequence: sequence, range: range, delta: delta)
         guard delta != 0 else { return moved.count }
-        for c in moved { positions[c] += Int32(delta) }
-        for run in Self.contiguousRuns(moved) { rotateRun(run, delta: delta) }
+        cells.move(moved, to: moved.map { cells.positions[$0] + Int32(delta) })
+        for run in Self.contiguousRuns(moved.sorted()) { rotateRun(run, delta: delta) }
         return moved.count
     }
 
@@ -47,7 +54,7 @@ extension KVCache {
     @discardableResult
     public func relabelWithoutRotation(sequence: Int, range: Range<Int>, by delta: Int) throws -> Int {
         let moved = try prepareMove(sequence: sequence, range: range, delta: delta)
-        for c in moved { positions[c] += Int32(delta) }
+        cells.move(moved, to: moved.map { cells.positions[$0] + Int32(delta) })
         return moved.count
     }
 
@@ -59,9 +66,15 @@ extension KVCache {
         guard !moved.isEmpty else {
             throw CacheError.emptyRange(sequence: sequence, lower: range.lowerBound, upper: range.upperBound)
         }
+        let movedSet = Set(moved)
         for c in moved {
-            let target = Int(positions[c]) + delta
-            guard target >= 0, target < positionLimit else { throw CacheError.positionOutOfRange(target, limit: positionLimit) }
+            let (target, overflow) = Int(cells.positions[c]).addingReportingOverflow(delta)
+            guard !overflow, target >= 0, target < positionLimit else {
+                throw CacheError.positionOutOfRange(overflow ? Int.max : target, limit: positionLimit)
+            }
+            if let other = cells.cell(sequence: Int32(sequence), position: Int32(target)), !movedSet.contains(other) {
+                throw CacheError.positionOccupied(sequence: sequence, position: target)
+            }
         }
         return moved
     }
@@ -75,14 +88,14 @@ extension KVCache {
         case .post:
             let angles = table(for: [delta])
             for layer in 0..<geometry.layers {
-                rotary.rotate(keys[layer].pointer + run.lowerBound * width, rows: run.count, heads: geometry.kvHeads,
+                rotary.rotate(tensors.keys[layer].pointer + run.lowerBound * width, rows: run.count, heads: geometry.kvHeads,
                               rowStride: width, cos: angles.cos, sin: angles.sin, sameAngles: true)
             }
         case .anchored:
-            let angles = table(for: run.map { Int(positions[$0]) })
+            let angles = table(for: run.map { Int(cells.positions[$0]) })
             for layer in 0..<geometry.layers {
-                let live = keys[layer].pointer + run.lowerBound * width
-                live.update(from: canonicalKeys[layer].pointer + run.lowerBound * width, count: run.count * width)
+                let live = tensors.keys[layer].pointer + run.lowerBound * width
+                live.update(from: tensors.canonicalKeys[layer].pointer + run.lowerBound * width, count: run.count * width)
                 rotary.rotate(live, rows: run.count, heads: geometry.kvHeads, rowStride: width, cos: angles.cos, sin: angles.sin)
             }
         }
@@ -95,18 +108,21 @@ extension KVCache {
         try validate(sequence: source)
         try validate(sequence: target)
         if let range { try validate(range: range) }
+        guard source != target else { return 0 }
+        for c in cells(of: source, in: range) where cells.cell(sequence: Int32(target), position: cells.positions[c]) != nil {
+            throw CacheError.positionOccupied(sequence: target, position: Int(cells.positions[c]))
+        }
         let count = cells(of: source, in: range).count
         try ensureRoom(count)
         for c in cells(of: source, in: range) {
-            copyCell(c, to: used)
-            sequences[used] = Int32(target)
-            used += 1
+            let cell = cells.append(sequence: Int32(target), position: cells.positions[c])
+            tensors.copyCell(c, to: cell)
         }
         return count
     }
 
     /// Splits sorted cell indices into runs of consecutive cells.
-    public static func contiguousRuns(_ cells: [Int]) -> [Range<Int>] {
+    static func contiguousRuns(_ cells: [Int]) -> [Range<Int>] {
         var runs: [Range<Int>] = []
         var start = cells.first ?? 0
         var previous = start - 1

@@ -6,9 +6,9 @@ import Models
 /// first token is not an attention sink), keep its canonical K/V, and place it at any offset of any later
 /// prompt with one rotation. The query is always computed fresh.
 public struct ChunkReuse {
-    public let model: LlamaModel
+    public let model: any CausalLanguageModel
 
-    public init(model: LlamaModel) { self.model = model }
+    public init(model: any CausalLanguageModel) { self.model = model }
 
     /// Prefills `prefix + chunk` and returns the chunk's cells as a slice (canonical keys, values).
     public func encode(chunk: [Int], after prefix: [Int]) throws -> CacheSlice {
@@ -60,24 +60,44 @@ extension ChunkReuse {
         let capacity = prompt.count + steps + 1
         let fullCache = model.makeCache(capacity: capacity)
         let fullStart = Clock.now()
-        var full = try model.forward(tokens: prompt, positions: Array(0..<prompt.count), cache: fullCache)
+        let full = try model.forward(tokens: prompt, positions: Array(0..<prompt.count), cache: fullCache)
         let fullSeconds = Clock.now() - fullStart
         let reuseStart = Clock.now()
-        var (reused, reuseCache) = try compose(prefix: prefix, chunks: chunks, query: query, capacity: capacity)
+        let (reused, reuseCache) = try compose(prefix: prefix, chunks: chunks, query: query, capacity: capacity)
         let reuseSeconds = Clock.now() - reuseStart
-        let firstDifference = zip(full.last, reused.last).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        // The full model's greedy tokens, fed to both; the logits before each step compared pairwise.
+        var fullRows: [ArraySlice<Float>] = []
+        var tokens: [Int] = []
+        _ = try DecodeLoop(model: model, cache: fullCache).run(from: full, at: prompt.count) { row in
+            guard tokens.count < steps else { return .stop }
+            fullRows.append(row)
+            tokens.append(Sampler.argmax(row))
+            return .feed(tokens[tokens.count - 1])
+        }
+        let reusedRows = try DecodeLoop(model: model, cache: reuseCache).force(tokens, from: reused, at: prompt.count)
+        let firstDifference = Self.maxAbsoluteDifference(full.last, reused.last)
         var agree = 0
         var kl = 0.0
-        for step in 0..<steps {
-            let token = Sampler.argmax(full.last)
-            if Sampler.argmax(reused.last) == token { agree += 1 }
-            kl += Self.klDivergence(full.last, reused.last)
-            full = try model.forward(tokens: [token], positions: [prompt.count + step], cache: fullCache)
-            reused = try model.forward(tokens: [token], positions: [prompt.count + step], cache: reuseCache)
+        for (step, token) in tokens.enumerated() {
+            if Sampler.argmax(reusedRows[step]) == token { agree += 1 }
+            kl += Self.klDivergence(fullRows[step], reusedRows[step])
         }
         return ReuseComparison(promptTokens: prompt.count, reusedTokens: chunks.reduce(0) { $0 + $1.count },
                                fullSeconds: fullSeconds, reuseSeconds: reuseSeconds, maxLogitDifference: firstDifference,
                                top1Agreement: Double(agree) / Double(max(steps, 1)), meanKL: kl / Double(max(steps, 1)))
+    }
+
+    /// Max |a - b| over two logit rows; NaN when either holds a NaN or their lengths differ, so a broken
+    /// row can never look like a match.
+    public static func maxAbsoluteDifference(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        guard a.count == b.count else { return .nan }
+        var worst: Float = 0
+        for (x, y) in zip(a, b) {
+            let d = abs(x - y)
+            guard !d.isNaN else { return .nan }
+            worst = max(worst, d)
+        }
+        return worst
     }
 
     /// KL(p ‖ q) of the softmax distributions of two logit rows, in nats.

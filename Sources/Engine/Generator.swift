@@ -2,8 +2,9 @@ import Models
 import Cache
 import Tokenizers
 
-/// The generation loop: prefill the prompt in one batched forward pass, then decode one token at a time,
-/// streaming text as it becomes complete.
+/// Generation: prefill the prompt in one batched forward pass, then the decode loop, sampling each token,
+/// streaming text as it becomes complete, stopping on EOS, stop strings or the token budget, and
+/// truncating by `overflow` when the context is full.
 public final class Generator {
     public let languageModel: LanguageModel
     /// Tokens the cache holds at most (the context window).
@@ -14,12 +15,17 @@ public final class Generator {
     /// Truncations performed by the last `generate` call, and the seconds they took.
     public private(set) var truncations: [Double] = []
 
-    /// - context: the context window in tokens; defaults to the model's `max_position_embeddings`.
+    /// - context: the context window in tokens; defaults to the model's `max_position_embeddings`, and may
+    ///   not exceed it. Cache memory grows with the tokens held, not with the window.
     /// - storage: how the cache stores keys (default `.anchored`).
     /// - overflow: truncation on overflow; nil stops at the context window.
     public init(languageModel: LanguageModel, context: Int? = nil, storage: KeyStorage = .anchored, overflow: Truncation? = nil) throws {
-        let window = context ?? languageModel.config.maxPositionEmbeddings
+        let maximum = languageModel.config.maxPositionEmbeddings
+        let window = context ?? maximum
         guard window >= 2 else { throw EngineError.invalidParameter(name: "context", reason: "must be >= 2, found \(window)") }
+        guard window <= maximum else {
+            throw EngineError.invalidParameter(name: "context", reason: "\(window) exceeds the model's window of \(maximum) positions (max_position_embeddings)")
+        }
         if let overflow, overflow.keep >= window - 1 {
             throw EngineError.invalidParameter(name: "keep", reason: "\(overflow.keep) must be below the context window minus one (\(window - 1))")
         }
@@ -41,44 +47,54 @@ public final class Generator {
         guard promptTokens.count <= context else {
             throw EngineError.invalidParameter(name: "prompt", reason: "\(promptTokens.count) tokens exceed the context window of \(context)")
         }
-        let model = languageModel.model
-        let eos = Set(request.stopOnEOS ? model.config.eosTokenIDs : [])
         cache.clear()
         truncations = []
+        let start = Clock.now()
+        let logits = try languageModel.model.forward(tokens: promptTokens, positions: Array(0..<promptTokens.count), cache: cache)
+        let prefillEnd = Clock.now()
+        var result = try continueGeneration(cache: cache, logits: logits, cached: promptTokens, request: request, onText: onText)
+        result.timeToFirstToken += prefillEnd - start
+        result.prefillSeconds = prefillEnd - start
+        return result
+    }
+
+    /// The decode half of generation, from a cache that already holds `cached` at positions
+    /// `0..<cached.count` of sequence 0 and the logits after them (a prefill, or a composed RAG prompt).
+    public func continueGeneration(cache: KVCache, logits: Logits, cached: [Int], request: GenerationRequest,
+                                   onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+        let model = languageModel.model
+        let eos = Set(request.stopOnEOS ? model.config.eosTokenIDs : [])
         var sampler = Sampler(parameters: request.sampling)
         var decoder = StreamingDecoder(tokenizer: languageModel.tokenizer, atStart: false)
         var filter = StopStringFilter(stopStrings: request.stopStrings)
-        var history = promptTokens
-        var cached = promptTokens  // the tokens in the cache, at positions 0..<cached.count
+        let promptCount = cached.count
+        var history = cached
+        var cached = cached
         var generated: [Int] = []
         var text = ""
         var reason = StopReason.maxTokens
-
         let start = Clock.now()
-        var logits = try model.forward(tokens: promptTokens, positions: Array(0..<promptTokens.count), cache: cache)
-        let prefillEnd = Clock.now()
-        var firstTokenTime = prefillEnd
-        var position = promptTokens.count
-        while generated.count < request.maxTokens {
-            let token = sampler.sample(logits.last, history: history)
+        var firstTokenTime = start
+        let loop = DecodeLoop(model: model, cache: cache, limit: min(context, cache.geometry.capacity))
+        let outcome = try loop.run(from: logits, at: cached.count, step: { row in
+            if !generated.isEmpty { cached.append(generated[generated.count - 1]) }
+            guard generated.count < request.maxTokens else { return .stop }
+            let token = sampler.sample(row, history: history)
             if generated.isEmpty { firstTokenTime = Clock.now() }
-            if eos.contains(token) { reason = .endOfSequence; break }
+            if eos.contains(token) { reason = .endOfSequence; return .stop }
             generated.append(token)
             history.append(token)
             let (emit, stopped) = filter.feed(decoder.append(token))
             text += emit
             if !emit.isEmpty { onText(emit) }
-            if stopped { reason = .stopString; break }
-            if generated.count == request.maxTokens { break }
-            if position >= context {
-                guard let overflow else { reason = .contextFull; break }
-                truncations.append(try overflow.apply(to: cache, tokens: &cached, model: model))
-                position = cached.count
-            }
-            logits = try model.forward(tokens: [token], positions: [position], cache: cache)
-            cached.append(token)
-            position += 1
-        }
+            if stopped { reason = .stopString; return .stop }
+            return generated.count == request.maxTokens ? .stop : .feed(token)
+        }, overflow: { [overflow] _ in
+            guard let overflow else { return nil }
+            self.truncations.append(try overflow.apply(to: cache, tokens: &cached, model: model))
+            return cached.count
+        })
+        if outcome.contextFull { reason = .contextFull }
         if reason != .stopString {
             let (emit, _) = filter.feed(decoder.finish())
             let rest = emit + filter.flush()
@@ -86,8 +102,8 @@ public final class Generator {
             if !rest.isEmpty { onText(rest) }
         }
         let end = Clock.now()
-        return GenerationResult(promptTokens: promptTokens.count, tokens: generated, text: text, stopReason: reason,
-                                timeToFirstToken: firstTokenTime - start, prefillSeconds: prefillEnd - start,
+        return GenerationResult(promptTokens: promptCount, tokens: generated, text: text,
+                                stopReason: reason, timeToFirstToken: firstTokenTime - start, prefillSeconds: 0,
                                 decodeSeconds: generated.isEmpty ? 0 : end - firstTokenTime)
     }
 }

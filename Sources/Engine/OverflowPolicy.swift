@@ -49,7 +49,7 @@ public struct Truncation: Sendable, Equatable {
     /// the seconds spent restoring a usable cache. Afterwards the sequence holds `tokens.count - dropped`
     /// tokens at positions `0..<that`, and `tokens` is updated to match.
     @discardableResult
-    public func apply(to cache: KVCache, sequence: Int = 0, tokens: inout [Int], model: LlamaModel) throws -> Double {
+    public func apply(to cache: KVCache, sequence: Int = 0, tokens: inout [Int], model: any CausalLanguageModel) throws -> Double {
         let count = tokens.count
         let drop = dropped(from: count)
         guard drop > 0 else {

@@ -8,7 +8,7 @@ import Models
 /// start every `stride` tokens and only the tokens not scored by an earlier window are scored.
 /// perplexity = exp(mean negative log-likelihood over all scored tokens).
 public struct PerplexityEvaluator {
-    public let model: LlamaModel
+    public let model: any CausalLanguageModel
     public let context: Int
     public let stride: Int
 
@@ -22,7 +22,7 @@ public struct PerplexityEvaluator {
         public var seconds: Double
     }
 
-    public init(model: LlamaModel, context: Int, stride: Int? = nil) throws {
+    public init(model: any CausalLanguageModel, context: Int, stride: Int? = nil) throws {
         guard context >= 2 else { throw EngineError.invalidParameter(name: "context", reason: "must be >= 2, found \(context)") }
         let window = context - (model.config.bosTokenID == nil ? 0 : 1)
         let step = stride ?? window

@@ -51,14 +51,11 @@ public struct SpeedBenchmark {
         cache.clear()
         progress("prefill \(promptTokens) tokens")
         let prefillStart = Clock.now()
-        var logits = try model.forward(tokens: prompt, positions: Array(0..<promptTokens), cache: cache)
+        let logits = try model.forward(tokens: prompt, positions: Array(0..<promptTokens), cache: cache)
         let prefillSeconds = Clock.now() - prefillStart
         progress("decode \(decodeTokens) tokens")
         let decodeStart = Clock.now()
-        for step in 0..<decodeTokens {
-            let token = Sampler.argmax(logits.last)
-            logits = try model.forward(tokens: [token], positions: [promptTokens + step], cache: cache)
-        }
+        _ = try DecodeLoop(model: model, cache: cache).greedy(from: logits, at: promptTokens, count: decodeTokens)
         let decodeSeconds = Clock.now() - decodeStart
         let weightBytes = model.weights.bytesPerToken
         // Average KV bytes read per decode step: K and V of every cached token in every layer.

@@ -12,8 +12,8 @@ public struct Logits: Sendable {
         values[(row * vocabularySize)..<((row + 1) * vocabularySize)]
     }
 
-    /// The logits of the last token in the call.
-    public var last: ArraySlice<Float> { row(rows - 1) }
+    /// The logits of the last row, or an empty slice when the call produced none.
+    public var last: ArraySlice<Float> { rows > 0 ? row(rows - 1) : values[0..<0] }
 }
 
 /// Which tokens of a forward call need logits.

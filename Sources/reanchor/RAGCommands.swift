@@ -6,6 +6,7 @@ import Models
 import Tokenizers
 
 extension BlendParameters.Deviation: ExpressibleByArgument {}
+extension ReuseMode: ExpressibleByArgument {}
 
 /// `reanchor bench rag`: the reuse modes on MuSiQue-style questions.
 struct RAGBenchCommand: AsyncParsableCommand {
@@ -42,8 +43,7 @@ struct RAGBenchCommand: AsyncParsableCommand {
         var llama = languageModel.model
         var label = languageModel.directory.lastPathComponent
         if let shape {
-            var config = try shape.config()
-            config.maxPositionEmbeddings = max(context ?? 2048, config.maxPositionEmbeddings)
+            let config = try shape.config()
             llama = LlamaModel(config: config, weights: .random(config: config))
             label = shape.rawValue + " (random weights)"
         }
@@ -84,62 +84,61 @@ struct RAGCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "A text file (passages separated by blank lines) or a directory of .txt files.") var docs: String
     @Option(help: "The question.") var question: String
-    @Option(help: "Reuse mode: full, prefix, naive, anchored, blend.") var mode = "blend"
+    @Option(help: "Reuse mode: full, prefix, naive, anchored, blend.") var mode = ReuseMode.blend
     @Option(help: "Directory of the persistent document library (default: memory only).") var library: String?
     @Option(help: "Tenant id for a private namespace (default: public).") var tenant: String?
-    @Option(help: "Tokens to generate.") var maxTokens = 32
+    @Option(help: "Tokens to generate (0-65536).") var maxTokens = 32
+    @Flag(help: "Print the answer and the reuse figures as one JSON object.") var json = false
+
+    func validate() throws {
+        guard (0...65_536).contains(maxTokens) else { throw ValidationError("--max-tokens must be in 0...65536, found \(maxTokens)") }
+        if let library, library.isEmpty { throw ValidationError("--library is empty: give a directory path") }
+    }
+
+    /// What `--json` prints.
+    struct Report: Codable {
+        var answer: String
+        var mode: String
+        var prompt_tokens: Int
+        var reused_tokens: Int
+        var recomputed_tokens: Int
+        var chunk_tokens_from_library: Int
+        var library_hits: Int
+        var library_misses: Int
+        var completion_tokens: Int
+        var first_logits_ms: Double
+        var stop_reason: String
+    }
 
     mutating func run() async throws {
-        guard let reuse = ReuseMode(rawValue: mode) else {
-            throw ValidationError("unknown --mode '\(mode)' (one of: \(ReuseMode.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        let passages = try Self.readPassages(docs)
-        guard !passages.isEmpty else { throw ValidationError("--docs \(docs) holds no text") }
+        let passages = try PassageReader.passages(at: docs)
         let languageModel = try model.load()
-        let tokenizer = languageModel.tokenizer
         let namespace = try tenant.map { try Namespace.tenant(id: $0) } ?? .shared
         let store = try DocumentLibrary(fingerprint: languageModel.fingerprint, directory: library.map { URL(fileURLWithPath: $0) })
         let composer = PromptComposer(model: languageModel.model, library: store, namespace: namespace)
-        let prompt = RAGPrompt(prefix: (languageModel.config.bosTokenID.map { [$0] } ?? [])
-                                   + tokenizer.encode("Answer the question from the passages.\n", addSpecialTokens: false),
-                               chunks: passages.map { tokenizer.encode($0 + "\n", addSpecialTokens: false) },
-                               query: tokenizer.encode("\nQuestion: \(question)\nAnswer:", addSpecialTokens: false))
-        let context = languageModel.config.maxPositionEmbeddings
-        guard prompt.tokens.count + maxTokens <= context else {
-            throw ValidationError("the documents and question take \(prompt.tokens.count) tokens; with --max-tokens \(maxTokens) that exceeds the \(context)-token context")
+        let prompt = RAGTemplate().prompt(passages: passages, question: question, tokenizer: languageModel.tokenizer,
+                                          bos: languageModel.config.bosTokenID)
+        let composition = try await composer.compose(prompt, mode: mode, extraCapacity: maxTokens)
+        let generator = try Generator(languageModel: languageModel)
+        let quiet = json
+        let result = try generator.continueGeneration(cache: composition.cache, logits: composition.logits, cached: prompt.tokens,
+                                                      request: try GenerationRequest(maxTokens: maxTokens),
+                                                      onText: { if !quiet { printFlush($0) } })
+        if json {
+            let report = Report(answer: result.text, mode: mode.rawValue, prompt_tokens: composition.promptTokens,
+                                reused_tokens: composition.reusedTokens, recomputed_tokens: composition.recomputedTokens,
+                                chunk_tokens_from_library: composition.chunkTokensFromLibrary, library_hits: composition.libraryHits,
+                                library_misses: composition.libraryMisses, completion_tokens: result.tokens.count,
+                                first_logits_ms: composition.seconds * 1000, stop_reason: result.stopReason.rawValue)
+            print(try jsonText(report))
+            return
         }
-        let composition = try await composer.compose(prompt, mode: reuse, extraCapacity: maxTokens)
-        var logits = composition.logits
-        var decoder = StreamingDecoder(tokenizer: tokenizer)
-        var position = prompt.tokens.count
-        for _ in 0..<maxTokens {
-            let token = Sampler.argmax(logits.last)
-            if languageModel.config.eosTokenIDs.contains(token) { break }
-            printFlush(decoder.append(token))
-            logits = try languageModel.model.forward(tokens: [token], positions: [position], cache: composition.cache)
-            position += 1
-        }
-        printFlush(decoder.finish() + "\n")
+        printFlush("\n")
         let statistics = await store.statistics
         printError(String(format: "mode %@: %d prompt tokens, %d reused (%d chunk tokens from the library, %d recomputed); "
-                          + "first logits in %.1f ms; library %d entries, %d bytes in memory, %d corrupt discarded",
-                          reuse.rawValue, composition.promptTokens, composition.reusedTokens, composition.chunkTokensFromLibrary,
-                          composition.recomputedTokens, composition.seconds * 1000, statistics.memory.entries, statistics.memory.bytes,
-                          statistics.disk?.corrupt ?? 0))
-    }
-
-    static func readPassages(_ path: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("--docs \(path) does not exist") }
-        let texts: [String]
-        if isDirectory.boolValue {
-            let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".txt") }.sorted()
-            texts = files.compactMap { FileManager.default.contents(atPath: (path as NSString).appendingPathComponent($0)) }
-                .map { String(decoding: $0, as: UTF8.self) }
-        } else {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read --docs \(path)") }
-            texts = String(decoding: data, as: UTF8.self).components(separatedBy: "\n\n")
-        }
-        return texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+                          + "library %d hits, %d misses; first logits in %.1f ms; library %d entries, %d bytes in memory, %d corrupt discarded",
+                          mode.rawValue, composition.promptTokens, composition.reusedTokens, composition.chunkTokensFromLibrary,
+                          composition.recomputedTokens, composition.libraryHits, composition.libraryMisses, composition.seconds * 1000,
+                          statistics.memory.entries, statistics.memory.bytes, statistics.disk?.corrupt ?? 0))
     }
 }

@@ -1,6 +1,6 @@
 import Testing
 import Kernels
-import Cache
+@testable import Cache
 
 /// Operations over position ranges, and their all-or-nothing errors.
 @Suite struct CacheOperationTests {
@@ -8,7 +8,7 @@ import Cache
 
     func filled(_ storage: KeyStorage, scaling: RopeScaling = .none, count: Int = 6) throws -> KVCache {
         let cache = KVCache(geometry: Self.geometry, rotary: RotaryEmbedding(headDimension: 8, theta: 10_000, scaling: scaling), storage: storage)
-        let first = try cache.reserve(sequence: 0, positions: Array(0..<count))
+        let first = try #require(try cache.reserve(sequence: 0, positions: Array(0..<count)).first)
         let width = Self.geometry.cellWidth
         let keys = (0..<(count * width)).map { Float(($0 * 7) % 13) * 0.1 - 0.6 }
         let values = (0..<(count * width)).map { Float(($0 * 5) % 11) * 0.1 }
@@ -25,8 +25,10 @@ import Cache
     /// A snapshot of everything a failed operation must leave as it was.
     func state(_ cache: KVCache) -> [Float] {
         let cells = cache.used * cache.geometry.cellWidth
-        var all = cache.positions.prefix(cache.used).map(Float.init) + cache.sequences.prefix(cache.used).map(Float.init)
-        for buffer in cache.keys + cache.values + cache.canonicalKeys { all += Array(UnsafeBufferPointer(start: buffer.pointer, count: cells)) }
+        var all = cache.cells.positions.map(Float.init) + cache.cells.sequences.map(Float.init)
+        for buffer in cache.tensors.keys + cache.tensors.values + cache.tensors.canonicalKeys {
+            all += Array(UnsafeBufferPointer(start: buffer.pointer, count: cells))
+        }
         return all
     }
 
@@ -66,10 +68,10 @@ import Cache
     func copyKeepAndShiftMoveMetadataAsAsked(storage: KeyStorage) throws {
         let cache = try filled(storage)
         #expect(try cache.copy(from: 0, to: 1, range: 2..<5) == 3)
-        #expect(cache.cells(of: 1).map { cache.positions[$0] } == [2, 3, 4])
+        #expect(cache.positions(of: 1) == [2, 3, 4])
         #expect(try cache.shift(sequence: 1, range: 0..<10, by: 10) == 3)
-        #expect(cache.cells(of: 1).map { cache.positions[$0] } == [12, 13, 14])
-        #expect(cache.cells(of: 0).map { cache.positions[$0] } == [0, 1, 2, 3, 4, 5])
+        #expect(cache.positions(of: 1) == [12, 13, 14])
+        #expect(cache.positions(of: 0) == [0, 1, 2, 3, 4, 5])
         cache.keep(sequence: 1)
         #expect(cache.count(sequence: 0) == 0 && cache.count(sequence: 1) == 3)
         // Canonical keys survive a round trip through export in every mode.

@@ -133,6 +133,6 @@ import Kernels
             try model.forward(tokens: Array(repeating: 3, count: 7), positions: Array(2..<9), cache: cache)
         }
         #expect(cache.count(sequence: 0) == 2)
-        #expect(cache.used == 2)
+        #expect(cache.occupied == 2)
     }
 }

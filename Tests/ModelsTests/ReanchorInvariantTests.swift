@@ -52,33 +52,39 @@ import Kernels
         }
     }
 
-    /// 1,000 moves back and forth leave `anchored` live keys bit-identical to a single placement;
-    /// `post` (delta rotation of rotated keys) drifts.
+    /// 1,000 moves back and forth leave `anchored` live keys bit-identical to a single placement, and the
+    /// next token's logits of `anchored` and `pre` caches bit-identical to those of a cache that never
+    /// moved (so a stale angle table or a lossy re-derivation would fail); `post` (delta rotation of
+    /// rotated keys) drifts.
     @Test func anchoredKeysDoNotDriftUnderRepeatedShifts() throws {
         let model = try LlamaModel(directory: Fixtures.model("llama-tied"))
         let n = tokens.count
-        func drift(_ storage: KeyStorage) throws -> Float {
+        let positions = Array(3..<(3 + n))
+        func drift(_ storage: KeyStorage) throws -> (keys: Float, logits: Float) {
             let once = model.makeCache(capacity: 16, storage: storage)
-            _ = try model.forward(tokens: tokens, positions: Array(3..<(3 + n)), cache: once, outputs: .none)
+            _ = try model.forward(tokens: tokens, positions: positions, cache: once, outputs: .none)
             let moved = model.makeCache(capacity: 16, storage: storage)
-            _ = try model.forward(tokens: tokens, positions: Array(3..<(3 + n)), cache: moved, outputs: .none)
+            _ = try model.forward(tokens: tokens, positions: positions, cache: moved, outputs: .none)
             for _ in 0..<500 {
                 try moved.shift(sequence: 0, range: 0..<10_000, by: 1_000)
                 try moved.shift(sequence: 0, range: 0..<10_000, by: -1_000)
             }
             var worst: Float = 0
             for layer in 0..<model.config.layers {
-                let width = moved.geometry.cellWidth
-                worst = max(worst, maxAbsDifference(UnsafeBufferPointer(start: moved.keys[layer].pointer, count: n * width),
-                                                    UnsafeBufferPointer(start: once.keys[layer].pointer, count: n * width)))
+                let difference = maxAbsDifference(try moved.keys(layer: layer, sequence: 0, positions: positions),
+                                                  try once.keys(layer: layer, sequence: 0, positions: positions))
+                worst = max(worst, difference)
             }
-            return worst
+            let expected = try model.forward(tokens: [next], positions: [3 + n], cache: once)
+            let actual = try model.forward(tokens: [next], positions: [3 + n], cache: moved)
+            return (worst, maxAbsDifference(actual.last, expected.last))
         }
-        #expect(try drift(.anchored) == 0)
-        #expect(try drift(.pre) == 0)
-        let postDrift = try drift(.post)
-        #expect(postDrift > 0, "delta rotations of rotated keys accumulate rounding")
-        print("post-RoPE drift after 1,000 shifts: \(postDrift)")
+        let anchored = try drift(.anchored)
+        #expect(anchored.keys == 0 && anchored.logits == 0)
+        let pre = try drift(.pre)
+        #expect(pre.keys == 0 && pre.logits == 0)
+        let post = try drift(.post)
+        #expect(post.keys > 0, "delta rotations of rotated keys accumulate rounding")
     }
 
     /// A range exported at one place and imported at another equals a fresh prefill there.

@@ -81,23 +81,20 @@ public struct RAGExperiment {
     /// The prompt for `item` with its passages in `order`. Each passage is cut to the same token budget so
     /// that all of them fit `context` with the question and answer (small models have short contexts); the
     /// same passage therefore has the same tokens in every order.
-    static func prompt(_ item: RAGQuestion, order: [Int], tokenizer: any Tokenizer, bos: [Int], context: Int,
+    static func prompt(_ item: RAGQuestion, order: [Int], tokenizer: any Tokenizer, bos: Int?, context: Int,
                        answer: [Int]) -> RAGPrompt {
-        let prefix = bos + tokenizer.encode("Answer the question from the passages.\n", addSpecialTokens: false)
-        let query = tokenizer.encode("\nQuestion: \(item.question)\nAnswer:", addSpecialTokens: false)
+        let template = RAGTemplate()
+        let prefix = template.prefix(tokenizer: tokenizer, bos: bos)
+        let query = template.query(item.question, tokenizer: tokenizer)
         let budget = max(8, (context - prefix.count - query.count - answer.count) / max(order.count, 1))
-        let chunks = order.map { index -> [Int] in
-            let passage = item.ctxs[index]
-            let tokens = tokenizer.encode("\(passage.title): \(passage.text)", addSpecialTokens: false)
-            return Array(tokens.prefix(budget - 1)) + tokenizer.encode("\n", addSpecialTokens: false).prefix(1)
-        }
+        let chunks = order.map { template.chunk("\(item.ctxs[$0].title): \(item.ctxs[$0].text)", tokenizer: tokenizer, budget: budget) }
         return RAGPrompt(prefix: prefix, chunks: chunks, query: query)
     }
 
-    public func run(languageModel: LanguageModel, model: LlamaModel, dataset: [RAGQuestion], label: String,
+    public func run(languageModel: LanguageModel, model: any CausalLanguageModel, dataset: [RAGQuestion], label: String,
                     progress: (Int, Int) -> Void) async throws -> Report {
         let tokenizer = languageModel.tokenizer
-        let bos = model.config.bosTokenID.map { [$0] } ?? []
+        let bos = model.config.bosTokenID
         let items = Array(dataset.prefix(questions))
         guard !items.isEmpty else { throw EngineError.emptyInput("dataset") }
         let modes = ReuseMode.allCases.filter { $0 == .full || self.modes.contains($0) }
@@ -184,7 +181,7 @@ public struct RAGExperiment {
         var chunkTokensFromLibrary: Int
     }
 
-    private func measure(_ prompt: RAGPrompt, answer: [Int], mode: ReuseMode, composer: PromptComposer?, model: LlamaModel) async throws -> Measurement {
+    private func measure(_ prompt: RAGPrompt, answer: [Int], mode: ReuseMode, composer: PromptComposer?, model: any CausalLanguageModel) async throws -> Measurement {
         let composition: Composition
         if let composer {
             composition = try await composer.compose(prompt, mode: mode, blend: blend, extraCapacity: answer.count, captureAttention: captureAttention)

@@ -66,7 +66,7 @@ public struct RopeModesExperiment {
     }
 
     /// Part 1: TTFT and decode speed of every mode at every context, modes interleaved per context.
-    public func measureCost(model: LlamaModel, progress: (String) -> Void) throws -> [CostRow] {
+    public func measureCost(model: any CausalLanguageModel, progress: (String) -> Void) throws -> [CostRow] {
         var rows: [CostRow] = []
         for context in contexts {
             let prompt = Self.syntheticTokens(context - decodeSteps, vocabulary: model.config.vocabularySize)
@@ -79,22 +79,18 @@ public struct RopeModesExperiment {
                     progress("cost: \(mode.rawValue) at context \(context)")
                     let cache = model.makeCache(capacity: context, storage: mode)
                     let start = Clock.now()
-                    var logits = try model.forward(tokens: prompt, positions: Array(0..<prompt.count), cache: cache)
+                    let logits = try model.forward(tokens: prompt, positions: Array(0..<prompt.count), cache: cache)
                     let ttft = Clock.now() - start
                     let decodeStart = Clock.now()
-                    for step in 0..<decodeSteps {
-                        let token = Sampler.argmax(logits.last)
-                        logits = try model.forward(tokens: [token], positions: [prompt.count + step], cache: cache)
-                    }
+                    _ = try DecodeLoop(model: model, cache: cache).greedy(from: logits, at: prompt.count, count: decodeSteps)
                     let decode = Double(decodeSteps) / (Clock.now() - decodeStart)
                     let best = measured[mode] ?? (.infinity, 0)
                     measured[mode] = (min(best.ttft, ttft), max(best.decode, decode))
                 }
             }
-            // safe: the loop above filled every mode.
-            let post = measured[.post]!
+            guard let post = measured[.post] else { continue }
             for mode in [KeyStorage.post, .pre, .anchored] {
-                let m = measured[mode]!  // safe: filled above
+                guard let m = measured[mode] else { continue }
                 rows.append(CostRow(mode: mode.rawValue, context: context, ttft_ms: m.ttft * 1000, decode_tok_s: m.decode,
                                     ttft_ratio_to_post: m.ttft / post.ttft, decode_ratio_to_post: m.decode / post.decode))
             }
@@ -104,7 +100,7 @@ public struct RopeModesExperiment {
 
     /// Part 2: restore time per policy, and (with `text`) perplexity of the `continuation` tokens that follow
     /// a full context. `text` holds token ids of real text, at least `context + continuation` long.
-    public func measureTruncation(model: LlamaModel, label: String, contexts: [Int], text: [Int]?,
+    public func measureTruncation(model: any CausalLanguageModel, label: String, contexts: [Int], text: [Int]?,
                                   progress: (String) -> Void) throws -> [TruncationRow] {
         var rows: [TruncationRow] = []
         let bos = model.config.bosTokenID
@@ -144,9 +140,9 @@ public struct RopeModesExperiment {
                         }
                         measured[policy] = (seconds * 1000, perplexity)
                     }
-                    let baseline = measured[.reprefill]!  // safe: filled by the loop above
+                    guard let baseline = measured[.reprefill] else { continue }
                     for policy in [OverflowPolicy.reanchor, .reprefill, .naive] {
-                        let m = measured[policy]!  // safe: filled by the loop above
+                        guard let m = measured[policy] else { continue }
                         rows.append(TruncationRow(
                             policy: policy.rawValue, model: label, context: context, fraction: fraction, keep: keep,
                             restore_ms: m.ms, perplexity: m.perplexity,

@@ -18,6 +18,9 @@ public struct Composition {
     public var attention: [[Float]]
     /// Positions of the chunk tokens recomputed past the check layer by selective recompute (`blend`).
     public var recomputedPositions: [Int] = []
+    /// Library look-ups (prefix and chunks) that hit, and that missed (the entry was computed and stored).
+    public var libraryHits = 0
+    public var libraryMisses = 0
 
     /// Chunk tokens recomputed by selective recompute (`blend`).
     public var recomputedTokens: Int { recomputedPositions.count }
@@ -27,17 +30,25 @@ public struct Composition {
 /// document library. Chunks are encoded after the prompt's prefix, so a chunk's first token is not an
 /// attention sink when reused in the middle of a prompt; the prefix KV itself is not stored with a chunk.
 public final class PromptComposer {
-    public let model: LlamaModel
+    public let model: any CausalLanguageModel
     public let library: DocumentLibrary
     public let namespace: Namespace
-    /// Whole prompts seen before, for `prefix` mode: tokens and their K/V.
+    /// Whole prompts seen before, for `prefix` mode: tokens and their K/V, most recently used last,
+    /// bounded by `prefixCacheBytes`.
     private var prefixCache: [(tokens: [Int], slice: CacheSlice)] = []
+    /// Most bytes of K/V the `prefix` mode keeps (least recently used prompts go first).
+    public let prefixCacheBytes: Int
 
-    public init(model: LlamaModel, library: DocumentLibrary, namespace: Namespace = .shared) {
+    public init(model: any CausalLanguageModel, library: DocumentLibrary, namespace: Namespace = .shared,
+                prefixCacheBytes: Int = 256 << 20) {
         self.model = model
         self.library = library
         self.namespace = namespace
+        self.prefixCacheBytes = max(prefixCacheBytes, 0)
     }
+
+    /// Bytes the `prefix` mode's cache holds now.
+    public var prefixCacheByteCount: Int { prefixCache.reduce(0) { $0 + $1.slice.byteCount } }
 
     /// Composes `prompt` in `mode` and returns the cache (holding the whole prompt) and the query's logits.
     /// - capacity: extra cells beyond the prompt (for the answer that follows).
@@ -46,7 +57,7 @@ public final class PromptComposer {
         guard !prompt.query.isEmpty else { throw EngineError.emptyInput("query") }
         let tokens = prompt.tokens
         let context = model.config.maxPositionEmbeddings
-        guard tokens.count + extraCapacity <= context else {
+        guard extraCapacity >= 0, tokens.count <= context, extraCapacity <= context - tokens.count else {
             throw EngineError.invalidParameter(name: "prompt", reason: "\(tokens.count) prompt tokens (chunks \(prompt.chunks.map(\.count))) "
                                                + "plus \(extraCapacity) to generate exceed the model's \(context)-token context")
         }
@@ -55,15 +66,18 @@ public final class PromptComposer {
         let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging)
         var attention: [[Float]] = []
         let queryRows = prompt.query.count
-        /// A capture that keeps the query's rows of a call over `rows` tokens, or nil when not capturing.
-        func capturing(rows: Int) -> ((Int, [Float]) -> Void)? {
-            captureAttention ? { _, weights in attention.append(Self.lastRows(weights, rows: queryRows, of: rows)) } : nil
-        }
+        let heads = model.config.heads
+        /// Keeps the query's rows of each layer's weights `[rows, heads, n]`, or nil when not capturing.
+        let capture: ((Int, [Float]) -> Void)? = captureAttention ? { _, weights in
+            let rows = weights.count / max(heads * cache.count(sequence: 0), 1)
+            attention.append(Self.lastRows(weights, rows: queryRows, of: rows))
+        } : nil
+        let probe = LayerProbe(attention: capture)
         let started = Clock.now()
         switch mode {
         case .full:
-            let logits = try model.forward(tokens: tokens, positions: Array(0..<tokens.count), cache: cache,
-                                           capture: capturing(rows: tokens.count))
+            let logits = try model.forward(tokens: tokens, positions: Array(0..<tokens.count), sequence: 0, cache: cache,
+                                           outputs: .last, probe: probe)
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: 0, chunkTokensFromLibrary: 0,
                                seconds: Clock.now() - started, attention: attention)
         case .prefix:
@@ -73,9 +87,9 @@ public final class PromptComposer {
             }
             let reused = shared?.0 ?? 0
             let rest = Array(tokens[reused...])
-            let logits = try model.forward(tokens: rest, positions: Array(reused..<tokens.count), cache: cache,
-                                           capture: capturing(rows: rest.count))
-            prefixCache.append((tokens, try cache.export(sequence: 0, range: 0..<tokens.count)))
+            let logits = try model.forward(tokens: rest, positions: Array(reused..<tokens.count), sequence: 0, cache: cache,
+                                           outputs: .last, probe: probe)
+            remember(tokens, try cache.export(sequence: 0, range: 0..<tokens.count))
             let chunkReused = max(0, min(reused - prompt.prefix.count, prompt.chunkTokenCount))
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: reused,
                                chunkTokensFromLibrary: chunkReused, seconds: Clock.now() - started,
@@ -83,17 +97,20 @@ public final class PromptComposer {
         case .naive, .anchored, .blend:
             // The prefix sits at position 0 after nothing, so its library entry is exact in every prompt.
             var prefixFromLibrary = 0
+            var hits = 0, misses = 0
             if !prompt.prefix.isEmpty {
                 let (slice, hit) = try await chunkSlice(prompt.prefix, context: [])
                 try cache.importSlice(slice, sequence: 0, at: 0)
                 if hit { prefixFromLibrary = prompt.prefix.count }
+                if hit { hits += 1 } else { misses += 1 }
             }
             var offset = prompt.prefix.count
             var fromLibrary = 0
-            var chunkCells: [Int] = []
+            var chunkPositions: [Int] = []
             for chunk in prompt.chunks where !chunk.isEmpty {
                 let (slice, hit) = try await chunkSlice(chunk, context: prompt.prefix)
                 if hit { fromLibrary += chunk.count }
+                if hit { hits += 1 } else { misses += 1 }
                 if mode == .naive {
                     // Keys stay rotated for the positions they were encoded at (right after the prefix).
                     try cache.importSlice(slice, sequence: 1, at: prompt.prefix.count)
@@ -101,27 +118,25 @@ public final class PromptComposer {
                                                      by: offset - prompt.prefix.count)
                     try cache.copy(from: 1, to: 0)
                     cache.remove(sequence: 1)
-                    cache.compact()
                 } else {
-                    chunkCells += Array(try cache.importSlice(slice, sequence: 0, at: offset))
+                    chunkPositions += try cache.importSlice(slice, sequence: 0, at: offset)
                 }
                 offset += chunk.count
             }
             let queryPositions = Array(offset..<(offset + prompt.query.count))
             let logits: Logits
             var recomputed: [Int] = []
-            if mode == .blend, !chunkCells.isEmpty {
-                (logits, recomputed) = try blendForward(prompt: prompt, cache: cache, chunkCells: chunkCells, queryPositions: queryPositions,
-                                                         parameters: blend, capture: captureAttention ? { weights, rows in
-                                                             attention.append(Self.lastRows(weights, rows: queryRows, of: rows))
-                                                         } : nil)
+            if mode == .blend, !chunkPositions.isEmpty {
+                (logits, recomputed) = try blendForward(prompt: prompt, cache: cache, chunkPositions: chunkPositions,
+                                                         queryPositions: queryPositions, parameters: blend, attention: capture)
             } else {
-                logits = try model.forward(tokens: prompt.query, positions: queryPositions, cache: cache,
-                                           capture: capturing(rows: queryRows))
+                logits = try model.forward(tokens: prompt.query, positions: queryPositions, sequence: 0, cache: cache,
+                                           outputs: .last, probe: probe)
             }
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
                                reusedTokens: prefixFromLibrary + prompt.chunkTokenCount - recomputed.count, chunkTokensFromLibrary: fromLibrary,
-                               seconds: Clock.now() - started, attention: attention, recomputedPositions: recomputed)
+                               seconds: Clock.now() - started, attention: attention, recomputedPositions: recomputed,
+                               libraryHits: hits, libraryMisses: misses)
         }
     }
 
@@ -140,14 +155,27 @@ public final class PromptComposer {
         return (slice, false)
     }
 
+    /// The longest cached prefix of `tokens` (leaving at least one token to compute), marked as recently used.
     private func longestCachedPrefix(_ tokens: [Int]) -> (Int, CacheSlice)? {
-        var best: (Int, CacheSlice)? = nil
-        for (seen, slice) in prefixCache {
+        var best: (index: Int, length: Int)? = nil
+        for (index, entry) in prefixCache.enumerated() {
             var length = 0
-            while length < min(seen.count, tokens.count - 1), seen[length] == tokens[length] { length += 1 }
-            if length > (best?.0 ?? 0) { best = (length, slice) }
+            while length < min(entry.tokens.count, tokens.count - 1), entry.tokens[length] == tokens[length] { length += 1 }
+            if length > (best?.length ?? 0) { best = (index, length) }
         }
-        return best
+        guard let best else { return nil }
+        let entry = prefixCache.remove(at: best.index)
+        prefixCache.append(entry)
+        return (best.length, entry.slice)
+    }
+
+    /// Keeps a whole prompt's K/V for `prefix` mode, evicting the least recently used beyond the byte bound.
+    private func remember(_ tokens: [Int], _ slice: CacheSlice) {
+        prefixCache.removeAll { $0.tokens == tokens }
+        guard slice.byteCount <= prefixCacheBytes else { return }
+        prefixCache.append((tokens, slice))
+        var total = prefixCacheByteCount
+        while total > prefixCacheBytes, !prefixCache.isEmpty { total -= prefixCache.removeFirst().slice.byteCount }
     }
 
     /// The first `length` cells of a whole-prompt slice.

@@ -1,0 +1,84 @@
+import Kernels
+
+/// The tensors behind the cells: per layer keys and values `[allocated, kvHeads, d]`, canonical keys
+/// (`.anchored`) and per-cell cos/sin tables `[allocated, d/2]` (`.pre`).
+///
+/// Memory follows use: buffers start empty, grow in whole blocks of `blockCells` (at least doubling, so
+/// appends are amortised O(1)) up to the cache's limit, and shrink when compaction leaves them mostly
+/// empty. Storage stays contiguous per layer, so attention streams over one array at post-RoPE speed.
+/// Internal to the module: no pointer to it leaves `Cache`.
+final class KVStorage {
+    static let blockCells = 256
+
+    let geometry: CacheGeometry
+    let mode: KeyStorage
+    /// Cells the buffers hold room for.
+    private(set) var allocated = 0
+    private(set) var keys: [FloatBuffer]
+    private(set) var canonicalKeys: [FloatBuffer]
+    private(set) var values: [FloatBuffer]
+    private(set) var cellCos = FloatBuffer(count: 0)
+    private(set) var cellSin = FloatBuffer(count: 0)
+
+    init(geometry: CacheGeometry, mode: KeyStorage) {
+        self.geometry = geometry
+        self.mode = mode
+        keys = (0..<geometry.layers).map { _ in FloatBuffer(count: 0) }
+        values = keys.map { _ in FloatBuffer(count: 0) }
+        canonicalKeys = mode == .anchored ? keys.map { _ in FloatBuffer(count: 0) } : []
+    }
+
+    /// Bytes allocated for tensors.
+    var byteCount: Int {
+        (keys.count + values.count + canonicalKeys.count) * allocated * geometry.cellWidth * MemoryLayout<Float>.stride
+            + cellCos.byteCount + cellSin.byteCount
+    }
+
+    /// Makes room for `cells` cells, keeping the first `keeping` cells' contents. `cells <= geometry.capacity`.
+    func reserve(cells: Int, keeping: Int) {
+        guard cells > allocated else { return }
+        let block = Self.blockCells
+        let grown = max(cells, allocated * 2)
+        resize(to: min(geometry.capacity, (grown + block - 1) / block * block), keeping: keeping)
+    }
+
+    /// Releases memory when `used` cells fill less than a quarter of the buffers.
+    func shrink(toFit used: Int) {
+        let block = Self.blockCells
+        let target = max(block, (2 * used + block - 1) / block * block)
+        if used < allocated / 4, target < allocated { resize(to: target, keeping: used) }
+        if used == 0, allocated > 0 { resize(to: 0, keeping: 0) }
+    }
+
+    private func resize(to cells: Int, keeping: Int) {
+        let width = geometry.cellWidth
+        let half = geometry.headDimension / 2
+        let kept = min(keeping, cells, allocated)
+        func moved(_ buffer: FloatBuffer, width: Int) -> FloatBuffer {
+            let next = FloatBuffer(count: cells * width)
+            next.pointer.update(from: buffer.pointer, count: kept * width)
+            return next
+        }
+        keys = keys.map { moved($0, width: width) }
+        values = values.map { moved($0, width: width) }
+        canonicalKeys = canonicalKeys.map { moved($0, width: width) }
+        if mode == .pre {
+            cellCos = moved(cellCos, width: half)
+            cellSin = moved(cellSin, width: half)
+        }
+        allocated = cells
+    }
+
+    /// Copies every tensor row of cell `source` into cell `target`.
+    func copyCell(_ source: Int, to target: Int) {
+        let width = geometry.cellWidth
+        for buffer in keys + values + canonicalKeys {
+            (buffer.pointer + target * width).update(from: buffer.pointer + source * width, count: width)
+        }
+        if mode == .pre {
+            let half = geometry.headDimension / 2
+            (cellCos.pointer + target * half).update(from: cellCos.pointer + source * half, count: half)
+            (cellSin.pointer + target * half).update(from: cellSin.pointer + source * half, count: half)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Cache
+import Kernels
+
+/// Grouped-query self-attention with RoPE over a KV cache, as `LlamaAttention` in transformers (with
+/// Qwen2's q/k/v biases and Mistral's sliding window).
+struct LlamaAttention {
+    let config: ModelConfig
+    let rotary: RotaryEmbedding
+
+    /// q|k|v of `rows` rows: `normed` `[rows, hidden]` -> `qkv` `[rows, qkvWidth]`, queries rotated by
+    /// the rows' angles (`cos`, `sin`: `[rows, d/2]`), keys left canonical for the cache to place.
+    func project(_ normed: UnsafePointer<Float>, rows: Int, weights: BlockWeights, cos: UnsafePointer<Float>,
+                 sin: UnsafePointer<Float>, into qkv: UnsafeMutablePointer<Float>) {
+        weights.qkv.apply(normed, count: rows, into: qkv)
+        if let bias = weights.qkvBias { Elementwise.addBias(bias.pointer, rows: rows, width: config.qkvWidth, into: qkv) }
+        rotary.rotate(qkv, rows: rows, heads: config.heads, rowStride: config.qkvWidth, cos: cos, sin: sin)
+    }
+
+    /// Writes the rows' K/V into their `cells` of `layer`, attends, and projects: `projected` `[rows, hidden]`.
+    /// - qkv: `[rows, qkvWidth]` from `project`; queries: scratch `[rows, heads d]`; attended: scratch `[rows, heads d]`.
+    /// - Returns: the attention weights `[rows, heads, n]` when `captureWeights`, else empty.
+    func attend(qkv: UnsafePointer<Float>, rows: Int, layer: Int, cells: [Int], positions: [Int32], sequence: Int,
+                cache: KVCache, weights: BlockWeights, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+                queries: UnsafeMutablePointer<Float>, attended: UnsafeMutablePointer<Float>,
+                projected: UnsafeMutablePointer<Float>, captureWeights: Bool) -> [Float] {
+        let d = config.headDimension
+        let half = d / 2
+        let qWidth = config.heads * d
+        let kvWidth = config.kvHeads * d
+        let qkvWidth = config.qkvWidth
+        // One write per run of consecutive cells (a whole prompt is one run; selected rows are a few).
+        var start = 0
+        while start < rows {
+            var end = start + 1
+            while end < rows, cells[end] == cells[end - 1] + 1 { end += 1 }
+            cache.write(layer: layer, first: cells[start], count: end - start, canonicalKeys: qkv + start * qkvWidth + qWidth,
+                        newValues: qkv + start * qkvWidth + qWidth + kvWidth, rowStride: qkvWidth,
+                        table: RotationTable(rows: end - start, cos: cos + start * half, sin: sin + start * half))
+            start = end
+        }
+        // Queries packed to [rows, heads, d] for the attention kernel.
+        for row in 0..<rows { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }
+        let captured = cache.attend(layer: layer, queries: queries, rows: rows, queryPositions: positions, sequence: sequence,
+                                    heads: config.heads, window: config.slidingWindow, out: attended, weights: captureWeights)
+        weights.output.apply(attended, count: rows, into: projected)
+        return captured
+    }
+}

@@ -32,7 +32,7 @@ extension KVCache {
 
     /// Compacts when at least half of the handed-out cells are free, so memory follows the cells held.
     private func releaseIfSparse() {
-        if used > 0, 2 * occupied <= used { compact() } else if used == 0 { tensors.shrink(toFit: 0) }
+        if used > 0, 2 * occupied <= used { compact() } else { tensors.shrink(toFit: used) }
     }
 
     /// Moves the cells of `sequence` in `range` by `delta` positions: metadata first, then one rotation pass

@@ -39,9 +39,14 @@ public final class PromptComposer {
     /// Most bytes of K/V the `prefix` mode keeps (least recently used prompts go first).
     public let prefixCacheBytes: Int
 
+    /// How the caches it builds store keys; every mode composes the same prompt (blend ranks through the
+    /// cache's views).
+    public let storage: KeyStorage
+
     public init(model: any CausalLanguageModel, library: DocumentLibrary, namespace: Namespace = .shared,
-                prefixCacheBytes: Int = 256 << 20) {
+                storage: KeyStorage = .anchored, prefixCacheBytes: Int = 256 << 20) {
         self.model = model
+        self.storage = storage
         self.library = library
         self.namespace = namespace
         self.prefixCacheBytes = max(prefixCacheBytes, 0)
@@ -63,7 +68,7 @@ public final class PromptComposer {
         }
         // Naive placement stages each chunk in a spare sequence first, so it needs room for one more chunk.
         let staging = mode == .naive ? (prompt.chunks.map(\.count).max() ?? 0) : 0
-        let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging)
+        let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging, storage: storage)
         var attention: [[Float]] = []
         let queryRows = prompt.query.count
         let heads = model.config.heads

@@ -102,12 +102,6 @@ extension ChunkReuse {
 
     /// KL(p ‖ q) of the softmax distributions of two logit rows, in nats.
     public static func klDivergence(_ p: ArraySlice<Float>, _ q: ArraySlice<Float>) -> Double {
-        func logSoftmax(_ x: ArraySlice<Float>) -> [Double] {
-            let maximum = Double(x.max() ?? 0)
-            let total = log(x.reduce(0.0) { $0 + exp(Double($1) - maximum) })
-            return x.map { Double($0) - maximum - total }
-        }
-        let a = logSoftmax(p), b = logSoftmax(q)
-        return zip(a, b).reduce(0.0) { $0 + exp($1.0) * ($1.0 - $1.1) }
+        LogProbabilities.klDivergence(p, q)
     }
 }

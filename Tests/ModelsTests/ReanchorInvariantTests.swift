@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Models
 import Cache
 import Kernels
@@ -24,7 +25,7 @@ import Kernels
             _ = try model.forward(tokens: tokens, positions: Array(0..<n), cache: moved, outputs: .none)
             #expect(try moved.shift(sequence: 0, range: 0..<n, by: delta) == n)
             let actual = try model.forward(tokens: [next], positions: [delta + n], cache: moved)
-            let difference = maxAbsDifference(actual.last, expected.last)
+            let difference = maxAbsoluteDifference(actual.last, expected.last)
             #expect(difference <= 1e-4, "\(storage) \(name) shift \(delta): max |Δlogit| = \(difference)")
         }
     }
@@ -48,7 +49,7 @@ import Kernels
             let info = try #require(expected.tensors["logits.\(index)"])
             let reference = FloatBuffer(count: info.elementCount)
             expected.read(info, into: reference.pointer)
-            #expect(maxAbsDifference(rows, reference.array) <= 1e-4)
+            #expect(maxAbsoluteDifference(rows, reference.array) <= 1e-4)
         }
     }
 
@@ -69,8 +70,8 @@ import Kernels
             var worst: Float = 0
             for layer in 0..<model.config.layers {
                 let width = moved.geometry.cellWidth
-                worst = max(worst, maxAbsDifference(UnsafeBufferPointer(start: moved.keys[layer].pointer, count: n * width),
-                                                    UnsafeBufferPointer(start: once.keys[layer].pointer, count: n * width)))
+                worst = max(worst, Float(try maxAbsoluteDifference(UnsafeBufferPointer(start: moved.keys[layer].pointer, count: n * width),
+                                                                UnsafeBufferPointer(start: once.keys[layer].pointer, count: n * width)).checkedMaximum()))
             }
             return worst
         }
@@ -97,7 +98,7 @@ import Kernels
         let fresh = model.makeCache(capacity: 32, storage: storage)
         _ = try model.forward(tokens: tokens, positions: Array(90..<(90 + n)), cache: fresh, outputs: .none)
         let expected = try model.forward(tokens: [next], positions: [90 + n], cache: fresh)
-        #expect(maxAbsDifference(actual.last, expected.last) <= 1e-4)
+        #expect(maxAbsoluteDifference(actual.last, expected.last) <= 1e-4)
     }
 
     /// Truncation (remove the middle, shift the tail down) re-anchors the surviving cells exactly: the
@@ -118,7 +119,7 @@ import Kernels
         _ = try model.forward(tokens: Array(tokens[0..<2]), positions: [0, 1], cache: placed, outputs: .none)
         try placed.importSlice(tail, sequence: 0, at: 2)
         let expected = try model.forward(tokens: [next], positions: [n - 4], cache: placed)
-        #expect(maxAbsDifference(actual.last, expected.last) <= 1e-4)
+        #expect(maxAbsoluteDifference(actual.last, expected.last) <= 1e-4)
 
         // The naive relabel (stale rotations) must not be equivalent: that is the failure it stands for.
         let naive = model.makeCache(capacity: 32, storage: storage)
@@ -126,7 +127,7 @@ import Kernels
         naive.remove(sequence: 0, range: 2..<6)
         try naive.relabelWithoutRotation(sequence: 0, range: 6..<n, by: -4)
         let stale = try model.forward(tokens: [next], positions: [n - 4], cache: naive)
-        #expect(maxAbsDifference(stale.last, expected.last) > 1e-3)
+        #expect(maxAbsoluteDifference(stale.last, expected.last) > 1e-3)
     }
 }
 

@@ -43,7 +43,7 @@ struct SpeedOptions: ParsableArguments {
         let window = llama.config.maxPositionEmbeddings
         let (sum, overflow) = prompt.addingReportingOverflow(decodeTokens)
         guard !overflow, sum < window else {
-            throw ValidationError("--prompt-tokens \(prompt) plus --decode-tokens \(decodeTokens) must be below the model's window of \(window) tokens")
+            throw OptionError("--prompt-tokens \(prompt) plus --decode-tokens \(decodeTokens) must be below the model's window of \(window) tokens")
         }
         let report = try SpeedBenchmark(model: llama, label: label)
             .run(promptTokens: prompt, decodeTokens: decodeTokens) { printError("  \($0)") }

@@ -10,9 +10,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The prompt text.") var prompt = "It is a truth universally acknowledged, that"
     @Option(help: "Tokens to generate (>= 0).") var maxTokens = 48
 
-    func validate() throws { _ = try request() }
+    func validate() throws { _ = try request(inRun: false) }
 
-    func request() throws -> GenerationRequest { try validated { try GenerationRequest(maxTokens: maxTokens) } }
+    func request(inRun: Bool = true) throws -> GenerationRequest {
+        try validated(inRun: inRun) { try GenerationRequest(maxTokens: maxTokens) }
+    }
 
     func run() throws {
         let start = Clock.now()

@@ -16,10 +16,10 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .customLong("stop"), help: "Stop when the text contains this string (repeatable).") var stopStrings: [String] = []
     @Flag(help: "Keep generating past end-of-sequence tokens.") var ignoreEOS = false
 
-    func validate() throws { _ = try request() }
+    func validate() throws { _ = try request(inRun: false) }
 
-    func request() throws -> GenerationRequest {
-        try validated {
+    func request(inRun: Bool = true) throws -> GenerationRequest {
+        try validated(inRun: inRun) {
             try GenerationRequest(maxTokens: maxTokens,
                                   sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,
                                                                repetitionPenalty: repetitionPenalty, seed: seed),
@@ -41,7 +41,7 @@ struct ContextOptions: ParsableArguments {
 
     func validate() throws {
         if let context, context < 2 { throw ValidationError("--context must be >= 2, found \(context)") }
-        _ = try validated(options: Self.optionNames) { try Truncation(keep: keep, fraction: dropFraction) }
+        _ = try validated(options: Self.optionNames, inRun: false) { try Truncation(keep: keep, fraction: dropFraction) }
     }
 
     /// The truncation for `--overflow`, or nil for `stop`.

@@ -28,7 +28,7 @@ struct PerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read --file \(file)") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw OptionError("cannot read --file \(file)") }
         let text = String(decoding: data, as: UTF8.self)
         let languageModel = try model.load()
         let window = try validated { try ContextWindow(requested: context, modelWindow: languageModel.config.maxPositionEmbeddings) }
@@ -36,7 +36,7 @@ struct PerplexityCommand: ParsableCommand {
         var tokens = languageModel.tokenizer.encode(text, addSpecialTokens: false)
         if let limit { tokens = Array(tokens.prefix(limit)) }
         guard tokens.count >= evaluator.minimumTokens else {
-            throw ValidationError("--file \(file): \(tokens.count) tokens\(limit == nil ? "" : " (after --limit)"), but perplexity needs at least "
+            throw OptionError("--file \(file): \(tokens.count) tokens\(limit == nil ? "" : " (after --limit)"), but perplexity needs at least "
                                   + "\(evaluator.minimumTokens): one token to score"
                                   + (evaluator.minimumTokens == 1 ? " after BOS" : " after the first (this model has no BOS)"))
         }

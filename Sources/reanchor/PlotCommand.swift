@@ -19,7 +19,7 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "The report's experiment (default: recognised from the JSON).") var kind: Kind?
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: json) else { throw ValidationError("cannot read --json \(json)") }
+        guard let data = FileManager.default.contents(atPath: json) else { throw OptionError("cannot read --json \(json)") }
         let chart: SVGChart
         switch kind ?? Self.recognise(data) {
         case .ropeModes?:
@@ -27,12 +27,12 @@ struct PlotCommand: ParsableCommand {
         case .rag?:
             chart = try decode(RAGExperiment.Report.self, from: data, as: .rag).chart()
         case nil:
-            throw ValidationError("--json \(json) is neither a rope-modes nor a rag report (give --kind to see why it does not decode)")
+            throw OptionError("--json \(json) is neither a rope-modes nor a rag report (give --kind to see why it does not decode)")
         }
         do {
             try Data(chart.render().utf8).write(to: URL(fileURLWithPath: plot))
         } catch {
-            throw ValidationError("cannot write --plot \(plot): \(error.localizedDescription)")
+            throw OptionError("cannot write --plot \(plot): \(error.localizedDescription)")
         }
         printError("wrote \(plot)")
     }
@@ -48,10 +48,10 @@ struct PlotCommand: ParsableCommand {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ValidationError("--json \(json) is not a \(kind.rawValue) report: no '\(Self.path(context.codingPath + [key]))'")
+            throw OptionError("--json \(json) is not a \(kind.rawValue) report: no '\(Self.path(context.codingPath + [key]))'")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
                 let DecodingError.dataCorrupted(context) {
-            throw ValidationError("--json \(json) is not a \(kind.rawValue) report: at '\(Self.path(context.codingPath))': \(context.debugDescription)")
+            throw OptionError("--json \(json) is not a \(kind.rawValue) report: at '\(Self.path(context.codingPath))': \(context.debugDescription)")
         }
     }
 

@@ -1,5 +1,5 @@
 import Testing
-import Engine
+@testable import Engine
 
 /// Charts read as a person sees them: round ticks, log axes at powers of ten, labels that fit.
 @Suite struct ChartTests {
@@ -20,7 +20,7 @@ import Engine
     func linearTicksAlwaysCoverTheDataWithFewLabels(bounds: (Double, Double)) {
         let ticks = AxisTicks.linear(minimum: bounds.0, maximum: bounds.1)
         #expect((2...8).contains(ticks.values.count), "\(ticks.labels)")
-        #expect(ticks.values.allSatisfy(\.isFinite))
+        #expect(ticks.values.allSatisfy { $0.isFinite })
         #expect(ticks.values == ticks.values.sorted() && ticks.lower < ticks.upper)
         for bound in [bounds.0, bounds.1] where bound.isFinite {
             #expect(ticks.lower <= bound && bound <= ticks.upper, "\(bound) outside \(ticks.labels)")
@@ -43,6 +43,8 @@ import Engine
         #expect(SVGChart.valueLabel(1.0) == "1.00")
         #expect(SVGChart.valueLabel(0) == "0")
         #expect(SVGChart.valueLabel(310.4) == "310")
+        #expect(SVGChart.valueLabel(2.03e-13) == "2.03e-13")
+        #expect(SVGChart.valueLabel(.nan) == "-" && SVGChart.valueLabel(.infinity) == "-")
     }
 
     @Test func longCategoryLabelsAreRotatedAndLegendsOnlyForSeveralSeries() {

@@ -86,7 +86,9 @@ public struct SVGChart {
             switch panel.scale {
             case .linear:
                 // Bars grow from zero; lines use the range of their data.
-                let low = values.min() ?? 0, high = values.max() ?? 1
+                let low = values.min() ?? 0
+                // Printed values need room above the tallest bar.
+                let high = (values.max() ?? 1) * (panel.valueLabels ? 1.15 : 1)
                 ticks = panel.lines ? .linear(minimum: low, maximum: high) : .linear(minimum: min(low, 0), maximum: max(high, 0))
             case .logarithmic:
                 let positive = values.filter { $0 > 0 }
@@ -182,8 +184,15 @@ public struct SVGChart {
                     let x = left + groupWidth * Double(i) + groupWidth * 0.1 + barWidth * Double(s)
                     out += "<rect x=\(number(x)) y=\(number(min(top, base))) width=\(number(barWidth)) height=\(number(abs(base - top))) fill=\"\(color)\"/>\n"
                     let label = Self.valueLabel(value)
-                    if panel.valueLabels, Double(label.count) * 6 <= barWidth + 6 {
-                        out += "<text x=\(number(x + barWidth / 2)) y=\(number(min(top, base) - 4)) text-anchor=\"middle\" font-size=\"11\">\(label)</text>\n"
+                    if panel.valueLabels {
+                        // Across the bar when it is wide enough, else upright along it.
+                        let labelX = x + barWidth / 2, labelY = min(top, base) - 4
+                        if Double(label.count) * Self.characterWidth * 0.9 <= barWidth {
+                            out += "<text x=\(number(labelX)) y=\(number(labelY)) text-anchor=\"middle\" font-size=\"11\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(label)</text>\n"
+                        } else {
+                            out += "<text transform=\"translate(\(number(labelX + 4, quoted: false)) \(number(labelY, quoted: false))) rotate(-90)\" "
+                                + "font-size=\"11\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(label)</text>\n"
+                        }
                     }
                 }
             }
@@ -202,10 +211,13 @@ public struct SVGChart {
         return out
     }
 
-    /// A bar's value in three significant figures ("0.107", "0.00071", "1.00", "0").
+    /// A bar's value in three significant figures ("0.107", "0.000710", "1.00", "0"), in scientific
+    /// notation below 10^-4 and from 10^6 ("2.03e-13").
     static func valueLabel(_ value: Double) -> String {
+        guard value.isFinite else { return "-" }
         if value == 0 { return "0" }
         let magnitude = Int(floor(log10(abs(value))))
+        if magnitude < -4 || magnitude >= 6 { return String(format: "%.2e", value) }
         return String(format: "%.\(max(0, 2 - magnitude))f", value)
     }
 

@@ -27,8 +27,8 @@ struct BenchModelOptions: ParsableArguments {
 /// Shared by `bench decode` and `bench prefill`: both run a prefill then decode steps and report both.
 struct SpeedOptions: ParsableArguments {
     @OptionGroup var model: BenchModelOptions
-    @Option(help: "Prompt tokens (>= 1; with --decode-tokens, within the model's max_position_embeddings).") var promptTokens: Int?
-    @Option(help: "Decode steps to time (>= 1).") var decodeTokens = 32
+    @Option(parsing: .unconditional, help: "Prompt tokens (>= 1; with --decode-tokens, within the model's max_position_embeddings).") var promptTokens: Int?
+    @Option(parsing: .unconditional, help: "Decode steps to time (>= 1).") var decodeTokens = 32
     @Flag(help: "Print a JSON object.") var json = false
 
     func validate() throws {

@@ -8,7 +8,7 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The prompt text.") var prompt = "It is a truth universally acknowledged, that"
-    @Option(help: "Tokens to generate (>= 0).") var maxTokens = 48
+    @Option(parsing: .unconditional, help: "Tokens to generate (>= 0).") var maxTokens = 48
 
     func validate() throws { _ = try request(inRun: false) }
 

@@ -6,12 +6,12 @@ import Cache
 /// Sampling flags shared by commands that generate. The limits live in `GenerationRequest` and
 /// `SamplingParameters`; `validate()` builds them, so a bad value is reported before the model loads.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Tokens to generate at most (>= 0; generation also ends at a full context unless --overflow truncates).")
+    @Option(parsing: .unconditional, help: "Tokens to generate at most (>= 0; generation also ends at a full context unless --overflow truncates).")
     var maxTokens = 64
-    @Option(help: "Sampling temperature >= 0; 0 (or below 1e-6) is greedy.") var temperature: Float = 0
-    @Option(help: "Keep the k most likely tokens (>= 0); 0 disables.") var topK = 0
-    @Option(help: "Nucleus sampling mass in (0, 1].") var topP: Float = 1
-    @Option(help: "Repetition penalty > 0; 1 disables.") var repetitionPenalty: Float = 1
+    @Option(parsing: .unconditional, help: "Sampling temperature >= 0; 0 (or below 1e-6) is greedy.") var temperature: Float = 0
+    @Option(parsing: .unconditional, help: "Keep the k most likely tokens (>= 0); 0 disables.") var topK = 0
+    @Option(parsing: .unconditional, help: "Nucleus sampling mass in (0, 1].") var topP: Float = 1
+    @Option(parsing: .unconditional, help: "Repetition penalty > 0; 1 disables.") var repetitionPenalty: Float = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(name: .customLong("stop"), help: "Stop when the text contains this string (repeatable).") var stopStrings: [String] = []
     @Flag(help: "Keep generating past end-of-sequence tokens.") var ignoreEOS = false
@@ -30,11 +30,11 @@ struct SamplingOptions: ParsableArguments {
 
 /// What happens when the context fills: `--context`, `--overflow`, `--keep`, `--drop-fraction`, `--keys`.
 struct ContextOptions: ParsableArguments {
-    @Option(help: "Context window in tokens, 2 to the model's max_position_embeddings (the default).") var context: Int?
+    @Option(parsing: .unconditional, help: "Context window in tokens, 2 to the model's max_position_embeddings (the default).") var context: Int?
     @Option(help: "On a full context: reanchor (shift survivors with one rotation), reprefill (recompute them), naive (stale rotations; experiments only), or stop.")
     var overflow: OverflowOption = .stop
-    @Option(help: "Tokens kept at the start on overflow (attention sinks, system prompt), >= 0.") var keep = 4
-    @Option(help: "Fraction of the rest dropped on overflow, in (0, 1).") var dropFraction = 0.5
+    @Option(parsing: .unconditional, help: "Tokens kept at the start on overflow (attention sinks, system prompt), >= 0.") var keep = 4
+    @Option(parsing: .unconditional, help: "Fraction of the rest dropped on overflow, in (0, 1).") var dropFraction = 0.5
     @Option(help: "Key storage: anchored (default), post, pre.") var keys: KeyStorage = .anchored
 
     static let optionNames = ["fraction": "drop-fraction"]

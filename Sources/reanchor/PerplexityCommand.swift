@@ -16,9 +16,9 @@ struct PerplexityCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "UTF-8 text file to score.") var file: String
-    @Option(help: "Context N in tokens, BOS included: 2 to the model's max_position_embeddings (the default).") var context: Int?
-    @Option(help: "Window stride in tokens, 1 to the window (default: the window, no overlap).") var stride: Int?
-    @Option(help: "Score at most this many tokens of the file (>= 1).") var limit: Int?
+    @Option(parsing: .unconditional, help: "Context N in tokens, BOS included: 2 to the model's max_position_embeddings (the default).") var context: Int?
+    @Option(parsing: .unconditional, help: "Window stride in tokens, 1 to the window (default: the window, no overlap).") var stride: Int?
+    @Option(parsing: .unconditional, help: "Score at most this many tokens of the file (>= 1).") var limit: Int?
     @Flag(help: "Print a JSON object instead of text.") var json = false
 
     func validate() throws {

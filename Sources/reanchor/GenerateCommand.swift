@@ -35,7 +35,7 @@ struct ContextOptions: ParsableArguments {
     var overflow: OverflowOption = .stop
     @Option(parsing: .unconditional, help: "Tokens kept at the start on overflow (attention sinks, system prompt), >= 0.") var keep = 4
     @Option(parsing: .unconditional, help: "Fraction of the rest dropped on overflow, in (0, 1).") var dropFraction = 0.5
-    @Option(help: "Key storage: anchored (default), post, pre.") var keys: KeyStorage = .anchored
+    @Option(help: "Key storage: anchored (rotated plus canonical keys), post (rotated at write), pre (canonical, rotated at every step).") var keys: KeyStorage = .anchored
 
     static let optionNames = ["fraction": "drop-fraction"]
 

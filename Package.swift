@@ -30,11 +30,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Cache"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CacheTests", dependencies: ["Cache", "Kernels"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Cache", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CacheTests", dependencies: ["Cache", "Kernels", "TestSupport"]),
         .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
     ]
 )

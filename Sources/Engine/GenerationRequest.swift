@@ -15,6 +15,32 @@ public struct GenerationRequest: Sendable {
         self.stopStrings = stopStrings
         self.stopOnEOS = stopOnEOS
     }
+
+    /// Tokens this request can generate after `promptTokens` in a `context`-token window without truncation:
+    /// `maxTokens` clamped to the room left. Never overflows, so `maxTokens` may be `Int.max` ("no limit").
+    public func tokensThatFit(promptTokens: Int, context: Int) -> Int {
+        min(maxTokens, max(context - max(promptTokens, 0), 0))
+    }
+}
+
+/// A context window in tokens, checked against the model before any cache is sized for it: at least 2
+/// (one token and its successor) and at most the model's `max_position_embeddings`, the positions it was
+/// trained for and the largest cache a request can make us allocate.
+public struct ContextWindow: Sendable, Equatable {
+    public let tokens: Int
+
+    /// - requested: the window asked for, or nil for the model's own.
+    /// - modelWindow: the model's `max_position_embeddings`.
+    public init(requested: Int?, modelWindow: Int) throws {
+        let tokens = requested ?? modelWindow
+        guard tokens >= 2 else { throw EngineError.invalidParameter(name: "context", reason: "must be >= 2, found \(tokens)") }
+        guard tokens <= modelWindow else {
+            throw EngineError.invalidParameter(
+                name: "context",
+                reason: "\(tokens) exceeds the model's window of \(modelWindow) tokens (max_position_embeddings); use at most \(modelWindow)")
+        }
+        self.tokens = tokens
+    }
 }
 
 /// Why generation ended.

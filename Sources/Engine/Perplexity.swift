@@ -37,10 +37,17 @@ public struct PerplexityEvaluator {
     /// Tokens per window (excluding BOS).
     public var window: Int { context - (model.config.bosTokenID == nil ? 0 : 1) }
 
+    /// The fewest tokens that leave one to score: 1 when the model has BOS (it is scored given BOS), else 2.
+    public var minimumTokens: Int { Self.minimumTokens(hasBOS: model.config.bosTokenID != nil) }
+
+    public static func minimumTokens(hasBOS: Bool) -> Int { hasBOS ? 1 : 2 }
+
     /// Scores `tokens`; `progress(done, total)` is called after each window.
     public func evaluate(_ tokens: [Int], progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
-        guard tokens.count >= 2 || (tokens.count >= 1 && model.config.bosTokenID != nil) else {
-            throw EngineError.emptyInput("text to score (needs at least 2 tokens)")
+        guard tokens.count >= minimumTokens else {
+            throw EngineError.invalidParameter(
+                name: "text", reason: "\(tokens.count) tokens, but perplexity needs at least \(minimumTokens) (one token to score"
+                    + (minimumTokens == 1 ? " after BOS)" : " after the first; this model has no BOS)"))
         }
         let starts = windowStarts(count: tokens.count)
         let cache = model.makeCache(capacity: context)
@@ -83,9 +90,6 @@ public struct PerplexityEvaluator {
 
     /// log softmax(logits)[token], in double precision.
     public static func logProbability(_ logits: ArraySlice<Float>, of token: Int) -> Double {
-        let maximum = Double(logits.max() ?? 0)
-        var sum = 0.0
-        for value in logits { sum += exp(Double(value) - maximum) }
-        return Double(logits[logits.startIndex + token]) - maximum - log(sum)
+        LogProbabilities.logProbability(logits, of: token)
     }
 }

@@ -13,22 +13,34 @@ public struct Sampler {
         random = SplitMix64(seed: parameters.seed)
     }
 
-    /// The next token for `logits` (`[vocab]`) after `history`.
+    /// Temperatures below this are greedy: at `1e-6` a logit gap of `1e-4` (below what Float logits resolve
+    /// around typical magnitudes) already makes the odds `e^-100`, so sampling would pick the argmax anyway.
+    public static let greedyTemperature: Float = 1e-6
+
+    /// The next token for `logits` (`[vocab]`) after `history`. NaN logits are never chosen (they count as
+    /// -infinity); scaling by the temperature happens after subtracting the largest logit and in double
+    /// precision, so no temperature can overflow the weights to infinity or NaN.
     public mutating func sample<C: Collection>(_ logits: C, history: [Int]) -> Int where C.Element == Float, C.Index == Int {
         var values = Array(logits)
+        for index in values.indices where values[index].isNaN { values[index] = -.infinity }
         if parameters.repetitionPenalty != 1 {
             for token in Set(history) where token >= 0 && token < values.count {
                 let value = values[token]
                 values[token] = value > 0 ? value / parameters.repetitionPenalty : value * parameters.repetitionPenalty
             }
         }
-        if parameters.temperature == 0 { return Self.argmax(values) }
-        var candidates = values.indices.map { (token: $0, logit: values[$0] / parameters.temperature) }
-        candidates.sort { $0.logit > $1.logit }
+        guard !values.isEmpty else { return 0 }
+        if parameters.temperature < Self.greedyTemperature { return Self.argmax(values) }
+        let best = values[Self.argmax(values)]
+        // Every logit is -infinity (or +infinity ties): nothing to weigh, take the first best.
+        guard best.isFinite else { return Self.argmax(values) }
+        let temperature = Double(parameters.temperature)
+        // (logit - max) / T <= 0, so exp() is in [0, 1] and the best candidate weighs exactly 1.
+        var candidates = values.indices.map { (token: $0, logit: (Double(values[$0]) - Double(best)) / temperature) }
+        candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.token < $1.token) }
         if parameters.topK > 0 && parameters.topK < candidates.count { candidates.removeLast(candidates.count - parameters.topK) }
-        let maximum = candidates[0].logit
-        var probabilities = candidates.map { exp(Double($0.logit - maximum)) }
-        let total = probabilities.reduce(0, +)
+        var probabilities = candidates.map { exp($0.logit) }
+        let total = probabilities.reduce(0, +)  // >= 1: the first candidate weighs exp(0)
         probabilities = probabilities.map { $0 / total }
         if parameters.topP < 1 {
             var mass = 0.0
@@ -47,7 +59,9 @@ public struct Sampler {
             draw -= probability
             if draw < 0 { return candidates[index].token }
         }
-        return candidates[probabilities.count - 1].token
+        // Rounding left the draw just short of the total: the last kept candidate with any weight.
+        let last = probabilities.lastIndex { $0 > 0 } ?? 0
+        return candidates[last].token
     }
 
     /// Index of the largest value (the first on ties).

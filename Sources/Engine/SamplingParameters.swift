@@ -1,6 +1,6 @@
 /// How the next token is chosen. Validated at construction: an invalid value throws naming the parameter.
 public struct SamplingParameters: Sendable, Equatable {
-    /// 0 means greedy (argmax).
+    /// 0 means greedy (argmax), and so does anything below `Sampler.greedyTemperature` (1e-6).
     public var temperature: Float
     /// Keep only the `topK` most likely tokens; 0 disables.
     public var topK: Int

@@ -3,14 +3,12 @@ import Foundation
 import Engine
 import Models
 
-extension ModelShape: ExpressibleByArgument {}
-
 /// `reanchor bench ...`: speed and experiment commands that print figures and write JSON.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed and run the built-in experiments.",
-        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, RopeModesCommand.self, RAGBenchCommand.self])
+        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, RopeModesCommand.self, RAGBenchCommand.self, PlotCommand.self])
 }
 
 /// A random-weight model of a real shape, or a model directory.
@@ -29,19 +27,26 @@ struct BenchModelOptions: ParsableArguments {
 /// Shared by `bench decode` and `bench prefill`: both run a prefill then decode steps and report both.
 struct SpeedOptions: ParsableArguments {
     @OptionGroup var model: BenchModelOptions
-    @Option(help: "Prompt tokens.") var promptTokens: Int?
-    @Option(help: "Decode steps to time.") var decodeTokens = 32
+    @Option(parsing: .unconditional, help: "Prompt tokens (>= 1; with --decode-tokens, within the model's max_position_embeddings).") var promptTokens: Int?
+    @Option(parsing: .unconditional, help: "Decode steps to time (>= 1).") var decodeTokens = 32
     @Flag(help: "Print a JSON object.") var json = false
 
     func validate() throws {
-        if let promptTokens, promptTokens < 1 { throw ValidationError("--prompt-tokens must be >= 1") }
-        if decodeTokens < 1 { throw ValidationError("--decode-tokens must be >= 1") }
+        if let promptTokens, promptTokens < 1 { throw ValidationError("--prompt-tokens must be >= 1, found \(promptTokens)") }
+        if decodeTokens < 1 { throw ValidationError("--decode-tokens must be >= 1, found \(decodeTokens)") }
     }
 
     func run(defaultPrompt: Int) throws {
+        let prompt = promptTokens ?? defaultPrompt
         let (llama, label) = try model.load()
+        // The benchmark's cache holds the prompt, the decode steps and one more token.
+        let window = llama.config.maxPositionEmbeddings
+        let (sum, overflow) = prompt.addingReportingOverflow(decodeTokens)
+        guard !overflow, sum < window else {
+            throw OptionError("--prompt-tokens \(prompt) plus --decode-tokens \(decodeTokens) must be below the model's window of \(window) tokens")
+        }
         let report = try SpeedBenchmark(model: llama, label: label)
-            .run(promptTokens: promptTokens ?? defaultPrompt, decodeTokens: decodeTokens) { printError("  \($0)") }
+            .run(promptTokens: prompt, decodeTokens: decodeTokens) { printError("  \($0)") }
         if json {
             try printJSON(report)
             return

@@ -8,7 +8,13 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The prompt text.") var prompt = "It is a truth universally acknowledged, that"
-    @Option(help: "Tokens to generate.") var maxTokens = 48
+    @Option(parsing: .unconditional, help: "Tokens to generate (>= 0).") var maxTokens = 48
+
+    func validate() throws { _ = try request(inRun: false) }
+
+    func request(inRun: Bool = true) throws -> GenerationRequest {
+        try validated(inRun: inRun) { try GenerationRequest(maxTokens: maxTokens) }
+    }
 
     func run() throws {
         let start = Clock.now()
@@ -20,7 +26,7 @@ struct DemoCommand: ParsableCommand {
         let generator = try Generator(languageModel: languageModel)
         say("\n--- generation (greedy) ---")
         printFlush(prompt)
-        let result = try generator.generate(prompt: prompt, request: try GenerationRequest(maxTokens: maxTokens)) { printFlush($0) }
+        let result = try generator.generate(prompt: prompt, request: try request()) { printFlush($0) }
         say(String(format: "\n\nprompt tokens %d, generated %d (%@); TTFT %.1f ms; prefill %.0f tok/s; decode %.0f tok/s",
                      result.promptTokens, result.tokens.count, result.stopReason.rawValue, result.timeToFirstToken * 1000,
                      result.prefillTokensPerSecond, result.decodeTokensPerSecond))

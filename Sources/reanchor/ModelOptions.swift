@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
             executable.deletingLastPathComponent().appendingPathComponent("../../models/books-5m").standardized,
         ]
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else {
-            throw ValidationError("no --model given and the embedded model was not found at models/books-5m (run from the repository root)")
+            throw OptionError("no --model given and the embedded model was not found at models/books-5m (run from the repository root)")
         }
         return found
     }

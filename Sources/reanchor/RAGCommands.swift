@@ -5,8 +5,6 @@ import Foundation
 import Models
 import Tokenizers
 
-extension BlendParameters.Deviation: ExpressibleByArgument {}
-extension ReuseMode: ExpressibleByArgument {}
 
 /// `reanchor bench rag`: the reuse modes on MuSiQue-style questions.
 struct RAGBenchCommand: AsyncParsableCommand {
@@ -65,14 +63,7 @@ struct RAGBenchCommand: AsyncParsableCommand {
         }
         if let json { try Data((try jsonText(report) + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
         if let plot {
-            let modes = report.modes.map(\.mode)
-            let chart = SVGChart(panels: [
-                SVGChart.Panel(title: "Warm TTFT relative to full recompute (\(report.model))", yLabel: "TTFT / full", categories: modes,
-                               series: [SVGChart.Series(name: "warm/full", values: report.modes.map { $0.ttft_ratio_to_full_warm })], reference: 1),
-                SVGChart.Panel(title: "KL divergence to full over the answer", yLabel: "nats", categories: modes,
-                               series: [SVGChart.Series(name: "KL", values: report.modes.map { $0.kl_to_full })]),
-            ])
-            try Data(chart.render().utf8).write(to: URL(fileURLWithPath: plot))
+            try Data(report.chart().render().utf8).write(to: URL(fileURLWithPath: plot))
         }
     }
 }
@@ -87,11 +78,11 @@ struct RAGCommand: AsyncParsableCommand {
     @Option(help: "Reuse mode: full, prefix, naive, anchored, blend.") var mode = ReuseMode.blend
     @Option(help: "Directory of the persistent document library (default: memory only).") var library: String?
     @Option(help: "Tenant id for a private namespace (default: public).") var tenant: String?
-    @Option(help: "Tokens to generate (0-65536).") var maxTokens = 32
+    @Option(parsing: .unconditional, help: "Tokens to generate (at most what fits the model's context after the prompt).") var maxTokens = 32
     @Flag(help: "Print the answer and the reuse figures as one JSON object.") var json = false
 
     func validate() throws {
-        guard (0...65_536).contains(maxTokens) else { throw ValidationError("--max-tokens must be in 0...65536, found \(maxTokens)") }
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0, found \(maxTokens)") }
         if let library, library.isEmpty { throw ValidationError("--library is empty: give a directory path") }
     }
 
@@ -118,11 +109,13 @@ struct RAGCommand: AsyncParsableCommand {
         let composer = PromptComposer(model: languageModel.model, library: store, namespace: namespace)
         let prompt = RAGTemplate().prompt(passages: passages, question: question, tokenizer: languageModel.tokenizer,
                                           bos: languageModel.config.bosTokenID)
-        let composition = try await composer.compose(prompt, mode: mode, extraCapacity: maxTokens)
+        let request = try GenerationRequest(maxTokens: maxTokens)
+        let budget = request.tokensThatFit(promptTokens: prompt.tokens.count, context: languageModel.config.maxPositionEmbeddings)
+        let composition = try await composer.compose(prompt, mode: mode, extraCapacity: budget)
         let generator = try Generator(languageModel: languageModel)
         let quiet = json
         let result = try generator.continueGeneration(cache: composition.cache, logits: composition.logits, cached: prompt.tokens,
-                                                      request: try GenerationRequest(maxTokens: maxTokens),
+                                                      request: try GenerationRequest(maxTokens: budget),
                                                       onText: { if !quiet { printFlush($0) } })
         if json {
             let report = Report(answer: result.text, mode: mode.rawValue, prompt_tokens: composition.promptTokens,

@@ -16,19 +16,26 @@ struct RopeModesCommand: ParsableCommand {
         """)
 
     @OptionGroup var model: BenchModelOptions
-    @Option(help: "Comma-separated context lengths.") var contexts = "1024,2048,4096,8192"
+    @Option(help: "Comma-separated context lengths, each >= 64 and within the cost model's window.", transform: integerList)
+    var contexts: [Int] = [1024, 2048, 4096, 8192]
     @Option(help: "Trained model for the perplexity part (default: the embedded books-5m).") var qualityModel: String?
     @Option(help: "UTF-8 text for the perplexity part (default: ../shared/corpora/gutenberg/pg1342.txt).") var text: String?
     @Option(help: "Write the JSON report here.") var json: String?
     @Option(help: "Write an SVG figure here.") var plot: String?
 
+    func validate() throws {
+        _ = try validated(inRun: false) { try RopeModesExperiment(contexts: contexts) }
+    }
+
     func run() throws {
-        let lengths = try contexts.split(separator: ",").map { part -> Int in
-            guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--contexts: '\(part)' is not a number") }
-            return value
-        }
-        let experiment = try RopeModesExperiment(contexts: lengths)
+        let lengths = contexts
+        let experiment = try validated { try RopeModesExperiment(contexts: lengths) }
         let (costModel, costLabel) = try model.load()
+        for length in lengths {
+            _ = try validated(options: ["context": "contexts"]) {
+                try ContextWindow(requested: length, modelWindow: costModel.config.maxPositionEmbeddings)
+            }
+        }
         let bar = ProgressBar(label: "rope-modes")
         var step = 0
         let totalSteps = lengths.count * 3 * experiment.repeats + lengths.count * 18 + 18
@@ -43,7 +50,7 @@ struct RopeModesCommand: ParsableCommand {
         let quality = try LanguageModel(directory: qualityDirectory)
         let textPath = text ?? "../shared/corpora/gutenberg/pg1342.txt"
         guard let data = FileManager.default.contents(atPath: textPath) else {
-            throw ValidationError("cannot read --text \(textPath) (give a UTF-8 text file for the perplexity part)")
+            throw OptionError("cannot read --text \(textPath) (give a UTF-8 text file for the perplexity part)")
         }
         let tokens = quality.tokenizer.encode(String(decoding: data, as: UTF8.self), addSpecialTokens: false)
         let qualityContext = quality.config.maxPositionEmbeddings

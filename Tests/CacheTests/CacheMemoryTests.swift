@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 @testable import Cache
 
 /// Memory follows use: a cache for a huge window allocates for the tokens it holds, grows in blocks and
@@ -34,8 +35,8 @@ import Kernels
     @Test func growingKeepsWhatWasWritten() throws {
         let cache = KVCache(geometry: CacheGeometry(layers: 1, kvHeads: 1, headDimension: 4, capacity: 4096), rotary:
                                 RotaryEmbedding(headDimension: 4, theta: 10_000), storage: .anchored)
-        let keys = (0..<12).map { Float($0) * 0.25 - 1 }
-        let values = (0..<12).map { Float($0) }
+        let keys: [Float] = (0..<12).map { (i: Int) -> Float in Float(i) / 4 - 1 }
+        let values: [Float] = (0..<12).map { (i: Int) -> Float in Float(i) }
         let cells = try cache.reserve(sequence: 0, positions: [0, 1, 2])
         var cos = [Float](repeating: 0, count: 6), sin = [Float](repeating: 0, count: 6)
         [0, 1, 2].withUnsafeBufferPointer { cache.rotary.table(positions: $0, cos: &cos, sin: &sin) }
@@ -69,7 +70,7 @@ import Kernels
         for storage in KeyStorage.allCases {
             let cache = KVCache(geometry: CacheGeometry(layers: 1, kvHeads: 2, headDimension: 8, capacity: 16), rotary:
                                     RotaryEmbedding(headDimension: 8, theta: 10_000), storage: storage)
-            let keys = (0..<(5 * 16)).map { Float(($0 * 7) % 13) * 0.1 - 0.6 }
+            let keys: [Float] = (0..<80).map { (i: Int) -> Float in Float((i * 7) % 13) / 10 - 0.6 }
             let cells = try cache.reserve(sequence: 0, positions: Array(3..<8))
             var cos = [Float](repeating: 0, count: 20), sin = [Float](repeating: 0, count: 20)
             Array(3..<8).withUnsafeBufferPointer { cache.rotary.table(positions: $0, cos: &cos, sin: &sin) }
@@ -79,7 +80,7 @@ import Kernels
             views.append(try cache.keys(layer: 0, sequence: 0, positions: Array(43..<48)))
         }
         for view in views.dropFirst() {
-            #expect(zip(view, views[0]).allSatisfy { abs($0 - $1) < 1e-5 } && view.count == views[0].count)
+            #expect(maxAbsoluteDifference(view, views[0]) <= 1e-5)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Kernels
 @testable import Cache
 
@@ -78,8 +79,7 @@ import Kernels
         let slice = try cache.export(sequence: 1, range: 12..<15)
         let original = try filled(storage).export(sequence: 0, range: 2..<5)
         for layer in 0..<2 {
-            let difference = zip(slice.keys[layer], original.keys[layer]).map { abs($0 - $1) }.max() ?? 1
-            #expect(difference < 1e-5)
+            #expect(maxAbsoluteDifference(slice.keys[layer], original.keys[layer]) < 1e-5)
             #expect(slice.values[layer] == original.values[layer])
         }
     }

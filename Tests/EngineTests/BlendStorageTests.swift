@@ -27,8 +27,8 @@ import TestSupport
         return try await composer.compose(prompt, mode: mode, blend: try BlendParameters(ratio: ratio, checkLayer: 1, deviation: .output))
     }
 
-    func difference(_ a: Composition, _ b: Composition) -> Float {
-        ChunkReuse.maxAbsoluteDifference(a.logits.last, b.logits.last)
+    func difference(_ a: Composition, _ b: Composition) -> ValueDifference {
+        maxAbsoluteDifference(a.logits.last, b.logits.last)
     }
 
     @Test(arguments: KeyStorage.allCases)

@@ -25,8 +25,8 @@ import TestSupport
         PromptComposer(model: languageModel.model, library: try DocumentLibrary(fingerprint: languageModel.fingerprint))
     }
 
-    func difference(_ a: Composition, _ b: Composition) -> Float {
-        zip(a.logits.last, b.logits.last).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    func difference(_ a: Composition, _ b: Composition) -> ValueDifference {
+        maxAbsoluteDifference(a.logits.last, b.logits.last)
     }
 
     @Test func anchoredEqualsFullWithASingleChunk() async throws {

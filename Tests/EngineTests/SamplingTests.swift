@@ -34,13 +34,54 @@ import Testing
         #expect(Set(first).count > 1, "temperature 1 over near-equal logits must not be deterministic")
     }
 
+    /// 1e-40 is a Float subnormal: logits / T overflowed to infinity, exp gave NaN and the draw fell through
+    /// to the least likely candidate. A temperature that small is greedy.
+    @Test(arguments: [Float(1e-40), 1e-30, Float.leastNonzeroMagnitude, 1e-7])
+    func tinyTemperaturePicksTheMostLikelyToken(temperature: Float) throws {
+        var sampler = Sampler(parameters: try SamplingParameters(temperature: temperature, seed: 9))
+        for _ in 0..<20 { #expect(sampler.sample([0.1, 2.5, -1, 2.4, -30], history: []) == 1) }
+    }
+
+    /// Just above the greedy threshold the arithmetic runs in double precision after subtracting the maximum:
+    /// the weights stay finite and the most likely token wins.
+    @Test func smallTemperatureAboveTheThresholdIsStillNumericallySafe() throws {
+        var sampler = Sampler(parameters: try SamplingParameters(temperature: 1e-5, topP: 0.9, seed: 1))
+        for _ in 0..<20 { #expect(sampler.sample([1e34, -1e34, 3e34, 0], history: []) == 2) }
+    }
+
+    @Test func largeLogitsDoNotOverflow() throws {
+        // 3e38 / 0.5 overflowed Float to infinity (then inf - inf = NaN); the gap of 2e38 makes token 1 certain.
+        var sampler = Sampler(parameters: try SamplingParameters(temperature: 0.5, seed: 5))
+        for _ in 0..<20 { #expect(sampler.sample([2e38, 3e38, -3e38], history: []) == 1) }
+    }
+
+    @Test func nanLogitsAreNeverChosen() throws {
+        var greedy = Sampler(parameters: .greedy)
+        #expect(greedy.sample([.nan, 1, .nan, 0.5], history: []) == 1)
+        var sampler = Sampler(parameters: try SamplingParameters(temperature: 1, seed: 11))
+        for _ in 0..<50 { #expect([1, 3].contains(sampler.sample([.nan, 1, .nan, 0.5], history: []))) }
+        var allMasked = Sampler(parameters: try SamplingParameters(temperature: 1, seed: 11))
+        #expect(allMasked.sample([-.infinity, .nan, -.infinity], history: []) == 0)
+    }
+
     @Test func invalidParametersThrowNamingTheParameter() {
         #expect(throws: EngineError.invalidParameter(name: "temperature", reason: "must be >= 0, found -1.0")) {
             try SamplingParameters(temperature: -1)
         }
         #expect(throws: EngineError.self) { try SamplingParameters(topP: 0) }
         #expect(throws: EngineError.self) { try SamplingParameters(topK: -2) }
-        #expect(throws: EngineError.self) { try GenerationRequest(maxTokens: -1) }
+        #expect(throws: EngineError.invalidParameter(name: "max-tokens", reason: "must be >= 0, found -5")) {
+            try GenerationRequest(maxTokens: -5)
+        }
+        #expect(throws: EngineError.self) { try SamplingParameters(temperature: .nan) }
+        #expect(throws: EngineError.self) { try SamplingParameters(temperature: .infinity) }
+        #expect(throws: EngineError.self) { try SamplingParameters(topP: .nan) }
+        #expect(throws: EngineError.self) { try SamplingParameters(topP: 1.01) }
+        #expect(throws: EngineError.self) { try SamplingParameters(topP: -0.5) }
+        #expect(throws: EngineError.self) { try SamplingParameters(repetitionPenalty: .nan) }
+        #expect(throws: EngineError.self) { try SamplingParameters(repetitionPenalty: 0) }
+        #expect(throws: EngineError.self) { try GenerationRequest(stopStrings: [""]) }
+        #expect((try? SamplingParameters(temperature: 1e-40, topK: 3, topP: 1)) != nil, "tiny is valid: it means greedy")
     }
 
     @Test func stopStringFilterHoldsBackPartialMatches() {

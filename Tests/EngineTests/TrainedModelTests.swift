@@ -29,12 +29,10 @@ struct TrainedReference: Decodable {
         return (try? JSONDecoder().decode([String: TrainedReference].self, from: Data(contentsOf: url))) ?? [:]
     }()
 
-    @Test(arguments: ["books-5m", "books-5m-bf16", "tinystories-656k"])
+    @Test(.enabled(if: sharedDirectory != nil, "../shared is absent, so the trained models are not available"),
+          arguments: ["books-5m", "books-5m-bf16", "tinystories-656k"])
     func greedyAndPerplexityMatchTransformers(name: String) throws {
-        guard let shared = sharedDirectory else {
-            print("skipped: ../shared is absent, so the trained model \(name) is not available")
-            return
-        }
+        let shared = try #require(sharedDirectory)
         let reference = try #require(Self.references[name])
         let languageModel = try LanguageModel(directory: shared.appendingPathComponent("models/\(name)"))
         #expect(languageModel.tokenizer.encode(reference.prompt, addSpecialTokens: true) == reference.prompt_ids)

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 /// RoPE invariants: rotations compose, angles stay exact at large positions.
 @Suite struct RotaryTests {
@@ -25,7 +26,7 @@ import Kernels
         for (a, b) in [(3, 5), (100, -40), (4000, 1234), (-7, 7)] {
             let twice = rotate(rotate(vector, by: a, with: rotary), by: b, with: rotary)
             let once = rotate(vector, by: a + b, with: rotary)
-            let difference = zip(twice, once).map { abs($0 - $1) }.max() ?? 0
+            let difference = maxAbsoluteDifference(twice, once)
             #expect(difference < 1e-4, "rotate(rotate(k, \(a)), \(b)) vs rotate(k, \(a + b)): \(difference)")
         }
     }

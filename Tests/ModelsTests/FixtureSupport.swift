@@ -18,8 +18,3 @@ struct FixturePrompt: Decodable {
     let tokens: [Int]
     let positions: [Int]
 }
-
-/// Largest absolute difference between two equal-length sequences.
-func maxAbsDifference<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.Element == Float, B.Element == Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Cache
 import Models
+import TestSupport
 
 /// The layer probe: what it sees is the model's own Q/K/V, and a bad selection is an error, not a read
 /// of memory the rows never wrote.
@@ -22,8 +23,8 @@ import Models
         let fresh = try #require(seen)
         #expect(fresh.layer == 1 && fresh.rows == tokens.count && fresh.positions == Array(4..<10))
         #expect(fresh.queries.count == tokens.count * model.config.heads * model.config.headDimension)
-        #expect(maxAbsDifference(fresh.keys, try cache.keys(layer: 1, sequence: 0, positions: Array(4..<10))) <= 1e-6)
-        #expect(maxAbsDifference(fresh.values, try cache.values(layer: 1, sequence: 0, positions: Array(4..<10))) == 0)
+        #expect(maxAbsoluteDifference(fresh.keys, try cache.keys(layer: 1, sequence: 0, positions: Array(4..<10))) <= 1e-6)
+        #expect(maxAbsoluteDifference(fresh.values, try cache.values(layer: 1, sequence: 0, positions: Array(4..<10))) <= 0)
     }
 
     @Test func keepingEveryRowChangesNothing() throws {
@@ -39,7 +40,7 @@ import Models
         })
         let actual = try model.forward(tokens: tokens, positions: Array(0..<6), sequence: 0, cache: probed, outputs: .all, probe: probe)
         #expect(layers == Array(0..<model.config.layers))
-        #expect(maxAbsDifference(actual.values, expected.values) == 0)
+        #expect(maxAbsoluteDifference(actual.values, expected.values) <= 0)
     }
 
     @Test func badSelectionsThrow() throws {

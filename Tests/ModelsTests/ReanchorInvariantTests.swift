@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Models
 import Cache
 import Kernels
@@ -24,7 +25,7 @@ import Kernels
             _ = try model.forward(tokens: tokens, positions: Array(0..<n), cache: moved, outputs: .none)
             #expect(try moved.shift(sequence: 0, range: 0..<n, by: delta) == n)
             let actual = try model.forward(tokens: [next], positions: [delta + n], cache: moved)
-            let difference = maxAbsDifference(actual.last, expected.last)
+            let difference = maxAbsoluteDifference(actual.last, expected.last)
             #expect(difference <= 1e-4, "\(storage) \(name) shift \(delta): max |Δlogit| = \(difference)")
         }
     }
@@ -48,7 +49,7 @@ import Kernels
             let info = try #require(expected.tensors["logits.\(index)"])
             let reference = FloatBuffer(count: info.elementCount)
             expected.read(info, into: reference.pointer)
-            #expect(maxAbsDifference(rows, reference.array) <= 1e-4)
+            #expect(maxAbsoluteDifference(rows, reference.array) <= 1e-4)
         }
     }
 
@@ -71,13 +72,13 @@ import Kernels
             }
             var worst: Float = 0
             for layer in 0..<model.config.layers {
-                let difference = maxAbsDifference(try moved.keys(layer: layer, sequence: 0, positions: positions),
-                                                  try once.keys(layer: layer, sequence: 0, positions: positions))
-                worst = max(worst, difference)
+                let difference = try maxAbsoluteDifference(try moved.keys(layer: layer, sequence: 0, positions: positions),
+                                                           try once.keys(layer: layer, sequence: 0, positions: positions)).checkedMaximum()
+                worst = max(worst, Float(difference))
             }
             let expected = try model.forward(tokens: [next], positions: [3 + n], cache: once)
             let actual = try model.forward(tokens: [next], positions: [3 + n], cache: moved)
-            return (worst, maxAbsDifference(actual.last, expected.last))
+            return (worst, Float(try maxAbsoluteDifference(actual.last, expected.last).checkedMaximum()))
         }
         let anchored = try drift(.anchored)
         #expect(anchored.keys == 0 && anchored.logits == 0)
@@ -103,7 +104,7 @@ import Kernels
         let fresh = model.makeCache(capacity: 32, storage: storage)
         _ = try model.forward(tokens: tokens, positions: Array(90..<(90 + n)), cache: fresh, outputs: .none)
         let expected = try model.forward(tokens: [next], positions: [90 + n], cache: fresh)
-        #expect(maxAbsDifference(actual.last, expected.last) <= 1e-4)
+        #expect(maxAbsoluteDifference(actual.last, expected.last) <= 1e-4)
     }
 
     /// Truncation (remove the middle, shift the tail down) re-anchors the surviving cells exactly: the
@@ -124,7 +125,7 @@ import Kernels
         _ = try model.forward(tokens: Array(tokens[0..<2]), positions: [0, 1], cache: placed, outputs: .none)
         try placed.importSlice(tail, sequence: 0, at: 2)
         let expected = try model.forward(tokens: [next], positions: [n - 4], cache: placed)
-        #expect(maxAbsDifference(actual.last, expected.last) <= 1e-4)
+        #expect(maxAbsoluteDifference(actual.last, expected.last) <= 1e-4)
 
         // The naive relabel (stale rotations) must not be equivalent: that is the failure it stands for.
         let naive = model.makeCache(capacity: 32, storage: storage)
@@ -132,7 +133,7 @@ import Kernels
         naive.remove(sequence: 0, range: 2..<6)
         try naive.relabelWithoutRotation(sequence: 0, range: 6..<n, by: -4)
         let stale = try model.forward(tokens: [next], positions: [n - 4], cache: naive)
-        #expect(maxAbsDifference(stale.last, expected.last) > 1e-3)
+        #expect(maxAbsoluteDifference(stale.last, expected.last) > 1e-3)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Models
 import Kernels
 
@@ -22,7 +23,7 @@ import Kernels
             #expect(info.shape == [prompt.tokens.count, model.config.vocabularySize])
             let reference = FloatBuffer(count: info.elementCount)
             expected.read(info, into: reference.pointer)
-            let difference = maxAbsDifference(logits.values, reference.array)
+            let difference = maxAbsoluteDifference(logits.values, reference.array)
             #expect(difference <= 1e-4, "\(name) prompt \(index): max |Δlogit| = \(difference)")
         }
     }
@@ -36,7 +37,7 @@ import Kernels
         let cache = model.makeCache(capacity: 16)
         for (position, token) in tokens.enumerated() {
             let step = try model.forward(tokens: [token], positions: [position], cache: cache)
-            let difference = maxAbsDifference(step.last, batched.row(position))
+            let difference = maxAbsoluteDifference(step.last, batched.row(position))
             #expect(difference <= 1e-4, "position \(position): max |Δlogit| = \(difference)")
         }
     }

@@ -25,7 +25,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "Cache"], swiftSettings: cpuFlags),
         .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
+        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
+            "Bench",
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -37,5 +39,6 @@ let package = Package(
         .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
     ]
 )

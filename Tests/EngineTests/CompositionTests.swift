@@ -100,10 +100,10 @@ import TestSupport
         let partial = try await composer.compose(prompt, mode: .blend)
         #expect(partial.recomputedTokens == Int((Double(prompt.chunkTokenCount) * 0.15).rounded()))
         // The chunks here are a few dozen tokens: 15% is too few to judge; half of them must repair most of the gap.
-        let gap = ChunkReuse.klDivergence(full.logits.last, anchored.logits.last)
+        let gap = LogProbabilities.klDivergence(full.logits.last, anchored.logits.last)
         for deviation in BlendParameters.Deviation.allCases {
             let half = try await composer.compose(prompt, mode: .blend, blend: try BlendParameters(ratio: 0.5, deviation: deviation))
-            #expect(ChunkReuse.klDivergence(full.logits.last, half.logits.last) < gap / 2, "\(deviation)")
+            #expect(LogProbabilities.klDivergence(full.logits.last, half.logits.last) < gap / 2, "\(deviation)")
         }
     }
 

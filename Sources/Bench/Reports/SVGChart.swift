@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Minimal SVG charts for experiment reports: grouped bars or lines over categories, one panel each, stacked

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// The figure for `reanchor bench rope-modes`: decode speed and TTFT per mode against context, restore time

@@ -1,3 +1,4 @@
+import Engine
 /// The figure for `reanchor bench rag`: warm time to first token and KL divergence to full recompute per
 /// reuse mode, with each bar's value printed (the KL of the good modes is too small to see as a bar).
 extension RAGExperiment.Report {

@@ -1,3 +1,4 @@
+import Engine
 import Documents
 import Foundation
 import Models
@@ -205,7 +206,7 @@ public struct RAGExperiment {
     }
 
     static func meanKL(_ reference: [ArraySlice<Float>], _ other: [ArraySlice<Float>]) -> Double {
-        let pairs = zip(reference, other).map { ChunkReuse.klDivergence($0, $1) }
+        let pairs = zip(reference, other).map { LogProbabilities.klDivergence($0, $1) }
         return pairs.reduce(0, +) / Double(max(pairs.count, 1))
     }
 

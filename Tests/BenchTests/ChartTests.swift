@@ -1,5 +1,5 @@
 import Testing
-@testable import Engine
+@testable import Bench
 
 /// Charts read as a person sees them: round ticks, log axes at powers of ten, labels that fit.
 @Suite struct ChartTests {

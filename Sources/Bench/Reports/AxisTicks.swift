@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Axis ticks a reader can take in at a glance: round values in 1-2-5 steps on linear axes, powers of ten

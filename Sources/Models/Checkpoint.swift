@@ -44,22 +44,38 @@ public final class Checkpoint {
     /// Every tensor's header entry, sorted by name.
     public var tensorInfos: [TensorInfo] { locations.values.map(\.info).sorted { $0.name < $1.name } }
 
-    /// Reads tensor `name` (following an alias) as f32 into `destination`, checking its shape.
-    public func read(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
-        guard let location = locations[name] ?? aliases[name].flatMap({ locations[$0] }) else {
-            throw ModelError.missingTensor(name)
-        }
+    /// The header entry of `name` (following an alias), checked to have `shape`; reads nothing.
+    @discardableResult
+    public func info(_ name: String, shape: [Int]) throws -> TensorInfo {
+        guard let location = location(name) else { throw ModelError.missingTensor(name) }
         guard location.info.shape == shape else {
             throw ModelError.shapeMismatch(tensor: name, expected: shape, found: location.info.shape)
         }
-        location.file.read(location.info, into: destination)
+        return location.info
     }
 
-    /// Reads tensor `name` into a new buffer.
+    /// Reads tensor `name` (following an alias) as f32 into `destination` (`shape` product floats), checking
+    /// its shape first and rejecting NaN or infinite values.
+    public func read(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
+        let info = try info(name, shape: shape)
+        // safe: location(name) succeeded inside info(_:shape:).
+        guard let file = location(name)?.file else { throw ModelError.missingTensor(name) }
+        file.read(info, into: destination)
+        if let index = NonFiniteScan.firstNonFinite(destination, count: info.elementCount) {
+            throw ModelError.nonFiniteWeight(file: (file.path as NSString).lastPathComponent, tensor: info.name, index: index)
+        }
+    }
+
+    /// Reads tensor `name` into a new buffer of `shape` (checked against the header before allocating).
     public func buffer(_ name: String, shape: [Int]) throws -> FloatBuffer {
-        let buffer = FloatBuffer(count: shape.reduce(1, *))
+        let info = try info(name, shape: shape)
+        let buffer = FloatBuffer(count: info.elementCount)
         try read(name, shape: shape, into: buffer.pointer)
         return buffer
+    }
+
+    private func location(_ name: String) -> (file: SafeTensorsFile, info: TensorInfo)? {
+        locations[name] ?? aliases[name].flatMap { locations[$0] }
     }
 
     /// The dtype most of the weight bytes are stored in.

@@ -10,6 +10,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case missingTensor(String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
     case invalidToken(Int, vocabularySize: Int)
+    /// A weight is NaN or infinite; `index` is its element index in the tensor (row-major).
+    case nonFiniteWeight(file: String, tensor: String, index: Int)
     case invalidInput(String)
 
     public var description: String {
@@ -29,6 +31,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "tensor '\(tensor)' has shape \(found), config implies \(expected)"
         case let .invalidToken(token, size): return "token id \(token) is outside the vocabulary [0, \(size))"
         case .invalidInput(let reason): return reason
+        case let .nonFiniteWeight(file, tensor, index):
+            return "\(file): tensor '\(tensor)' holds a NaN or infinite value at element \(index)"
         }
     }
 }

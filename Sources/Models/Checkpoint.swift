@@ -33,7 +33,13 @@ public final class Checkpoint {
         }
         files = try paths.map { try SafeTensorsFile(path: $0) }
         for file in files {
-            for (name, info) in file.tensors { locations[name] = (file, info) }
+            for (name, info) in file.tensors {
+                if let other = locations[name] {
+                    throw ModelError.invalidSafetensors(file: (file.path as NSString).lastPathComponent,
+                                                        reason: "tensor '\(name)' is also stored in \((other.file.path as NSString).lastPathComponent)")
+                }
+                locations[name] = (file, info)
+            }
             for (name, target) in file.metadata where name != "format" { aliases[name] = target }
         }
     }
@@ -46,24 +52,25 @@ public final class Checkpoint {
 
     /// The header entry of `name` (following an alias), checked to have `shape`; reads nothing.
     @discardableResult
-    public func info(_ name: String, shape: [Int]) throws -> TensorInfo {
-        guard let location = location(name) else { throw ModelError.missingTensor(name) }
-        guard location.info.shape == shape else {
-            throw ModelError.shapeMismatch(tensor: name, expected: shape, found: location.info.shape)
-        }
-        return location.info
-    }
+    public func info(_ name: String, shape: [Int]) throws -> TensorInfo { try checked(name, shape: shape).info }
 
     /// Reads tensor `name` (following an alias) as f32 into `destination` (`shape` product floats), checking
     /// its shape first and rejecting NaN or infinite values.
     public func read(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
-        let info = try info(name, shape: shape)
-        // safe: location(name) succeeded inside info(_:shape:).
-        guard let file = location(name)?.file else { throw ModelError.missingTensor(name) }
+        let (file, info) = try checked(name, shape: shape)
         file.read(info, into: destination)
         if let index = NonFiniteScan.firstNonFinite(destination, count: info.elementCount) {
             throw ModelError.nonFiniteWeight(file: (file.path as NSString).lastPathComponent, tensor: info.name, index: index)
         }
+    }
+
+    private func checked(_ name: String, shape: [Int]) throws -> (file: SafeTensorsFile, info: TensorInfo) {
+        guard let location = locations[name] ?? aliases[name].flatMap({ locations[$0] }) else { throw ModelError.missingTensor(name) }
+        guard location.info.shape == shape else {
+            throw ModelError.shapeMismatch(file: (location.file.path as NSString).lastPathComponent, tensor: name,
+                                           expected: shape, found: location.info.shape)
+        }
+        return location
     }
 
     /// Reads tensor `name` into a new buffer of `shape` (checked against the header before allocating).
@@ -72,10 +79,6 @@ public final class Checkpoint {
         let buffer = FloatBuffer(count: info.elementCount)
         try read(name, shape: shape, into: buffer.pointer)
         return buffer
-    }
-
-    private func location(_ name: String) -> (file: SafeTensorsFile, info: TensorInfo)? {
-        locations[name] ?? aliases[name].flatMap { locations[$0] }
     }
 
     /// The dtype most of the weight bytes are stored in.

@@ -36,7 +36,7 @@ import Kernels
     @Test func configShapeDisagreeingWithWeightsIsNamed() throws {
         let directory = try copyOfFixture()
         try editConfig(directory) { $0["intermediate_size"] = 100 }
-        #expect(throws: ModelError.shapeMismatch(tensor: "model.layers.0.mlp.gate_proj.weight", expected: [100, 64], found: [96, 64])) {
+        #expect(throws: ModelError.shapeMismatch(file: "model.safetensors", tensor: "model.layers.0.mlp.gate_proj.weight", expected: [100, 64], found: [96, 64])) {
             try LlamaModel(directory: directory)
         }
     }

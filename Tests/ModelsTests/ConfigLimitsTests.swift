@@ -83,7 +83,7 @@ import Models
     @Test func shapesAreCheckedBeforeAllocating() throws {
         let directory = try copyOfFixture()
         try editConfig(directory) { $0["vocab_size"] = 4_000_000 }
-        #expect(throws: ModelError.shapeMismatch(tensor: "model.embed_tokens.weight", expected: [4_000_000, 64], found: [96, 64])) {
+        #expect(throws: ModelError.shapeMismatch(file: "model.safetensors", tensor: "model.embed_tokens.weight", expected: [4_000_000, 64], found: [96, 64])) {
             try LlamaModel(directory: directory)
         }
         try editConfig(directory) { $0["vocab_size"] = 96; $0["num_hidden_layers"] = 1000 }

@@ -80,3 +80,20 @@ import Models
         }
     }
 }
+
+extension SafeTensorsHeaderTests {
+    /// Two shards may not both store one tensor (which one a load used would be arbitrary).
+    @Test func tensorStoredInTwoShardsIsRejected() throws {
+        let directory = try copyOfFixture("llama-untied-sharded")
+        let shards = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".safetensors") && $0.hasPrefix("model-") }.sorted()
+        #expect(shards.count > 1)
+        let first = try #require(shards.first)
+        let last = try #require(shards.last)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent(last))
+        try FileManager.default.copyItem(at: directory.appendingPathComponent(first), to: directory.appendingPathComponent(last))
+        #expect(throws: ModelError.self) { try Checkpoint(directory: directory) }
+        do { _ = try Checkpoint(directory: directory) } catch let error as ModelError {
+            #expect(error.description.contains("is also stored in \(first)"))
+        }
+    }
+}

@@ -6,7 +6,7 @@ import Foundation
 public struct Fingerprint: Sendable, Hashable, Codable {
     /// Hex SHA-256 over the model's canonical config text and the digest of its weight files.
     public let model: String
-    /// Hex SHA-256 of the tokenizer definition (tokenizer.json re-serialised with sorted keys).
+    /// Hex SHA-256 of the tokenizer definition (the bytes of tokenizer.json).
     public let tokenizer: String
 
     public init(model: String, tokenizer: String) {
@@ -17,22 +17,14 @@ public struct Fingerprint: Sendable, Hashable, Codable {
     /// - modelDescription: canonical text of every config field (architecture, shapes, RoPE parameters,
     ///   sliding window, token ids: `ModelConfig.canonicalDescription`) and the stored dtype.
     /// - weightDigest: hex SHA-256 over the bytes of every weight file (`Checkpoint.weightDigest`).
-    /// - tokenizer: the tokenizer definition (tokenizer.json bytes); hashed in canonical form when it is JSON.
+    /// - tokenizer: the tokenizer definition, hashed as stored (tokenizer.json bytes: re-serialising a
+    ///   multi-megabyte vocabulary canonically took seconds per load; a byte-level difference can only cause
+    ///   a miss, never a wrong hit).
     public init(modelDescription: String, weightDigest: String, tokenizer tokenizerDefinition: Data) {
         var hasher = SHA256()
         hasher.update(data: Data("reanchor-model-v2\n\(modelDescription)\nweights=\(weightDigest)\n".utf8))
         model = Self.hex(hasher.finalize())
-        tokenizer = Self.hex(SHA256.hash(data: Self.canonicalJSON(tokenizerDefinition)))
-    }
-
-    /// `data` re-serialised with sorted keys and no insignificant whitespace, or `data` itself when it is
-    /// not JSON.
-    static func canonicalJSON(_ data: Data) -> Data {
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-              let canonical = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]) else {
-            return data
-        }
-        return canonical
+        tokenizer = Self.hex(SHA256.hash(data: tokenizerDefinition))
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {

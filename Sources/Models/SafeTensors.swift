@@ -74,7 +74,7 @@ public final class SafeTensorsFile {
     public var headerBytes: Data { Data(bytes: base + 8, count: dataOffset - 8) }
 
     /// The whole file (header and tensor bytes), without copying. Do not escape the pointer.
-    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: base, count: mappedLength))
     }
 

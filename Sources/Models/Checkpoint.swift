@@ -84,6 +84,7 @@ public final class Checkpoint {
     /// The dtype most of the weight bytes are stored in.
     public var dominantDType: DType {
         var bytes: [DType: Int] = [:]
+        // Cannot overflow: each range lies inside a file that is mapped in memory (< 2^47 bytes of address space).
         for (_, location) in locations { bytes[location.info.dtype, default: 0] += location.info.range.count }
         return bytes.max { $0.value < $1.value }?.key ?? .f32
     }

@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: cpuFlags),
         .target(name: "Tokenizers"),
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
-        .target(name: "Models", dependencies: ["Kernels", "Cache"], swiftSettings: cpuFlags),
+        .target(name: "Models", dependencies: ["Kernels", "Cache", "CBLAS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: cpuFlags),
         .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),

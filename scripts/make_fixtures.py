@@ -48,9 +48,15 @@ def randomize(model, seed):
                 p.copy_(0.15 * torch.randn(p.shape, generator=g))
 
 
-def logits_for(model):
+# Prompts longer than the sliding window of the Mistral window fixture (4 tokens), so it is crossed.
+SLIDING_PROMPTS = PROMPTS + [
+    {"tokens": [1, 9, 18, 27, 36, 45, 54, 63, 72, 81, 90, 12, 24, 48, 6, 3], "positions": list(range(16))},
+]
+
+
+def logits_for(model, prompts=PROMPTS):
     out = {}
-    for i, prompt in enumerate(PROMPTS):
+    for i, prompt in enumerate(prompts):
         ids = torch.tensor([prompt["tokens"]])
         pos = torch.tensor([prompt["positions"]])
         with torch.no_grad():
@@ -58,7 +64,7 @@ def logits_for(model):
     return out
 
 
-def write(name, model, dtype=torch.float32, shard=None, old_rope_config=None):
+def write(name, model, dtype=torch.float32, shard=None, old_rope_config=None, prompts=PROMPTS):
     directory = os.path.join(MODELS, name)
     shutil.rmtree(directory, ignore_errors=True)
     # Round the weights to the stored dtype, then compute reference logits in f32 from the rounded
@@ -66,7 +72,7 @@ def write(name, model, dtype=torch.float32, shard=None, old_rope_config=None):
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(p.to(dtype).float())
-    expected = logits_for(model)
+    expected = logits_for(model, prompts)
     model.to(dtype).save_pretrained(directory, max_shard_size=shard or "1GB")
     if old_rope_config is not None:
         path = os.path.join(directory, "config.json")
@@ -75,7 +81,7 @@ def write(name, model, dtype=torch.float32, shard=None, old_rope_config=None):
         config.update(old_rope_config)
         json.dump(config, open(path, "w"), indent=2)
     save_file(expected, os.path.join(directory, "expected.safetensors"))
-    json.dump(PROMPTS, open(os.path.join(directory, "prompts.json"), "w"))
+    json.dump(prompts, open(os.path.join(directory, "prompts.json"), "w"))
     print("wrote", name, sorted(os.listdir(directory)))
 
 
@@ -116,6 +122,15 @@ def tiny_models():
     m = Qwen2ForCausalLM(Qwen2Config(**TINY, tie_word_embeddings=True)).eval(); randomize(m, 8)
     write("qwen2-bias", m)
     aliased_lm_head("llama-aliased-head", 9)
+    mistral_sliding_window()
+
+
+def mistral_sliding_window():
+    """Mistral with a 4-token sliding window: in transformers a query at position p sees keys at
+    p - 3 ... p (masking_utils.sliding_window_overlay: kv_idx > q_idx - sliding_window)."""
+    config = MistralConfig(**TINY, sliding_window=4, attn_implementation="eager")
+    m = MistralForCausalLM(config).eval(); randomize(m, 10)
+    write("mistral-sliding-window", m, prompts=SLIDING_PROMPTS)
 
 
 def perplexity(model, ids, context, bos, stride=None):
@@ -200,10 +215,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"))
     torch.manual_seed(0)
-    parser.add_argument("--only", choices=["tiny", "tokenizers", "trained"])
+    parser.add_argument("--only", choices=["tiny", "sliding", "tokenizers", "trained"])
     args = parser.parse_args()
     if args.only in (None, "tiny"):
         tiny_models()
+    if args.only == "sliding":
+        mistral_sliding_window()
     if args.only in (None, "tokenizers"):
         tokenizer_cases(args.shared)
     if args.only in (None, "trained"):

@@ -1,12 +1,12 @@
 import Crypto
 import Foundation
 
-/// What must match for a cached chunk to be valid: the model (architecture, shapes, RoPE, dtype, and a
-/// hash of its weights) and the tokenizer. Different fingerprints can never share an entry.
+/// What must match for a cached chunk to be valid: the model (its full config and a hash of every weight
+/// byte) and the tokenizer. Different fingerprints can never share an entry.
 public struct Fingerprint: Sendable, Hashable, Codable {
-    /// Hex SHA-256 over the model's description and weights.
+    /// Hex SHA-256 over the model's canonical config text and the digest of its weight files.
     public let model: String
-    /// Hex SHA-256 of the tokenizer definition.
+    /// Hex SHA-256 of the tokenizer definition (the bytes of tokenizer.json).
     public let tokenizer: String
 
     public init(model: String, tokenizer: String) {
@@ -14,12 +14,15 @@ public struct Fingerprint: Sendable, Hashable, Codable {
         self.tokenizer = tokenizer
     }
 
-    /// Hashes `description` (architecture, shapes, RoPE parameters, dtype) with `weights` (e.g. the
-    /// safetensors headers, which carry every tensor's name, shape, dtype and offsets) and `tokenizer` bytes.
-    public init(modelDescription: String, weights: [Data], tokenizer tokenizerDefinition: Data) {
+    /// - modelDescription: canonical text of every config field (architecture, shapes, RoPE parameters,
+    ///   sliding window, token ids: `ModelConfig.canonicalDescription`) and the stored dtype.
+    /// - weightDigest: hex SHA-256 over the bytes of every weight file (`Checkpoint.weightDigest`).
+    /// - tokenizer: the tokenizer definition, hashed as stored (tokenizer.json bytes: re-serialising a
+    ///   multi-megabyte vocabulary canonically took seconds per load; a byte-level difference can only cause
+    ///   a miss, never a wrong hit).
+    public init(modelDescription: String, weightDigest: String, tokenizer tokenizerDefinition: Data) {
         var hasher = SHA256()
-        hasher.update(data: Data(modelDescription.utf8))
-        for part in weights { hasher.update(data: part) }
+        hasher.update(data: Data("reanchor-model-v2\n\(modelDescription)\nweights=\(weightDigest)\n".utf8))
         model = Self.hex(hasher.finalize())
         tokenizer = Self.hex(SHA256.hash(data: tokenizerDefinition))
     }

@@ -8,12 +8,13 @@ public final class LanguageModel {
     public let directory: URL
     public let model: LlamaModel
     public let tokenizer: BPETokenizer
-    /// Model and tokenizer identity for the document library: architecture, shapes, RoPE, dtype and the
-    /// safetensors headers (every tensor's name, dtype, shape and offsets), and the tokenizer definition.
+    /// Model and tokenizer identity for the document library: every config field, the dtype, a SHA-256 of
+    /// every weight byte (cached on disk per file version, see `WeightDigestCache`) and the tokenizer definition.
     public let fingerprint: Fingerprint
 
     /// - tokenizerDirectory: where tokenizer.json is, when not beside the weights.
-    public init(directory: URL, tokenizerDirectory: URL? = nil) throws {
+    /// - digestCache: where weight digests are remembered between runs.
+    public init(directory: URL, tokenizerDirectory: URL? = nil, digestCache: WeightDigestCache = .standard) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw EngineError.modelDirectory(path: directory.path, reason: "does not exist or is not a directory")
@@ -23,8 +24,8 @@ public final class LanguageModel {
         let tokenizerURL = (tokenizerDirectory ?? directory).appendingPathComponent("tokenizer.json")
         tokenizer = try BPETokenizer(contentsOf: tokenizerURL)
         let checkpoint = try Checkpoint(directory: directory)
-        fingerprint = Fingerprint(modelDescription: "\(model.config) dtype=\(checkpoint.dominantDType.rawValue)",
-                                  weights: checkpoint.files.map(\.headerBytes),
+        fingerprint = Fingerprint(modelDescription: model.config.canonicalDescription + "\ndtype=\(checkpoint.dominantDType.rawValue)",
+                                  weightDigest: checkpoint.weightDigest(cache: digestCache),
                                   tokenizer: FileManager.default.contents(atPath: tokenizerURL.path) ?? Data())
         guard tokenizer.vocabularySize <= model.config.vocabularySize else {
             throw EngineError.modelDirectory(path: directory.path,

@@ -33,7 +33,13 @@ public final class Checkpoint {
         }
         files = try paths.map { try SafeTensorsFile(path: $0) }
         for file in files {
-            for (name, info) in file.tensors { locations[name] = (file, info) }
+            for (name, info) in file.tensors {
+                if let other = locations[name] {
+                    throw ModelError.invalidSafetensors(file: (file.path as NSString).lastPathComponent,
+                                                        reason: "tensor '\(name)' is also stored in \((other.file.path as NSString).lastPathComponent)")
+                }
+                locations[name] = (file, info)
+            }
             for (name, target) in file.metadata where name != "format" { aliases[name] = target }
         }
     }
@@ -44,20 +50,33 @@ public final class Checkpoint {
     /// Every tensor's header entry, sorted by name.
     public var tensorInfos: [TensorInfo] { locations.values.map(\.info).sorted { $0.name < $1.name } }
 
-    /// Reads tensor `name` (following an alias) as f32 into `destination`, checking its shape.
+    /// The header entry of `name` (following an alias), checked to have `shape`; reads nothing.
+    @discardableResult
+    public func info(_ name: String, shape: [Int]) throws -> TensorInfo { try checked(name, shape: shape).info }
+
+    /// Reads tensor `name` (following an alias) as f32 into `destination` (`shape` product floats), checking
+    /// its shape first and rejecting NaN or infinite values.
     public func read(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
-        guard let location = locations[name] ?? aliases[name].flatMap({ locations[$0] }) else {
-            throw ModelError.missingTensor(name)
+        let (file, info) = try checked(name, shape: shape)
+        file.read(info, into: destination)
+        if let index = NonFiniteScan.firstNonFinite(destination, count: info.elementCount) {
+            throw ModelError.nonFiniteWeight(file: (file.path as NSString).lastPathComponent, tensor: info.name, index: index)
         }
-        guard location.info.shape == shape else {
-            throw ModelError.shapeMismatch(tensor: name, expected: shape, found: location.info.shape)
-        }
-        location.file.read(location.info, into: destination)
     }
 
-    /// Reads tensor `name` into a new buffer.
+    private func checked(_ name: String, shape: [Int]) throws -> (file: SafeTensorsFile, info: TensorInfo) {
+        guard let location = locations[name] ?? aliases[name].flatMap({ locations[$0] }) else { throw ModelError.missingTensor(name) }
+        guard location.info.shape == shape else {
+            throw ModelError.shapeMismatch(file: (location.file.path as NSString).lastPathComponent, tensor: name,
+                                           expected: shape, found: location.info.shape)
+        }
+        return location
+    }
+
+    /// Reads tensor `name` into a new buffer of `shape` (checked against the header before allocating).
     public func buffer(_ name: String, shape: [Int]) throws -> FloatBuffer {
-        let buffer = FloatBuffer(count: shape.reduce(1, *))
+        let info = try info(name, shape: shape)
+        let buffer = FloatBuffer(count: info.elementCount)
         try read(name, shape: shape, into: buffer.pointer)
         return buffer
     }
@@ -65,6 +84,7 @@ public final class Checkpoint {
     /// The dtype most of the weight bytes are stored in.
     public var dominantDType: DType {
         var bytes: [DType: Int] = [:]
+        // Cannot overflow: each range lies inside a file that is mapped in memory (< 2^47 bytes of address space).
         for (_, location) in locations { bytes[location.info.dtype, default: 0] += location.info.range.count }
         return bytes.max { $0.value < $1.value }?.key ?? .f32
     }

@@ -35,8 +35,13 @@ public struct LlamaWeights: Sendable {
         return blockBytes + lmHead.byteCount
     }
 
-    /// Loads and validates every tensor of `checkpoint` against `config`.
+    /// Loads every tensor of `checkpoint` as f32, after checking that each one the config implies exists with
+    /// the implied shape, so nothing is allocated for a checkpoint that cannot load (and allocations are
+    /// bounded by what the files hold). Throws on NaN or infinite weights, naming the tensor.
     public init(checkpoint: Checkpoint, config: ModelConfig) throws {
+        for (name, shape) in Self.expectedTensors(config: config, checkpoint: checkpoint) {
+            try checkpoint.info(name, shape: shape)
+        }
         let hidden = config.hiddenSize
         let d = config.headDimension
         let qRows = config.heads * d
@@ -72,14 +77,48 @@ public struct LlamaWeights: Sendable {
         }
         finalNorm = try checkpoint.buffer("model.norm.weight", shape: [hidden])
         let vocabShape = [config.vocabularySize, hidden]
-        // Tied checkpoints store either name; some store only lm_head and alias the embeddings to it.
-        let embeddingName = checkpoint.contains("model.embed_tokens.weight") ? "model.embed_tokens.weight" : "lm_head.weight"
-        embeddings = Matrix(rows: config.vocabularySize, columns: hidden, storage: try checkpoint.buffer(embeddingName, shape: vocabShape))
-        if config.tieWordEmbeddings || !checkpoint.contains("lm_head.weight") {
+        embeddings = Matrix(rows: config.vocabularySize, columns: hidden,
+                            storage: try checkpoint.buffer(Self.embeddingName(checkpoint), shape: vocabShape))
+        if Self.headIsTied(config: config, checkpoint: checkpoint) {
             lmHead = embeddings
         } else {
             lmHead = Matrix(rows: config.vocabularySize, columns: hidden, storage: try checkpoint.buffer("lm_head.weight", shape: vocabShape))
         }
+    }
+
+    /// Tied checkpoints store either name; some store only lm_head and alias the embeddings to it.
+    private static func embeddingName(_ checkpoint: Checkpoint) -> String {
+        checkpoint.contains("model.embed_tokens.weight") ? "model.embed_tokens.weight" : "lm_head.weight"
+    }
+
+    private static func headIsTied(config: ModelConfig, checkpoint: Checkpoint) -> Bool {
+        config.tieWordEmbeddings || !checkpoint.contains("lm_head.weight")
+    }
+
+    /// Every tensor `init(checkpoint:config:)` reads, with the shape the config implies, in reading order.
+    /// Products are bounded by `ModelConfig.Limits`, so none overflows.
+    static func expectedTensors(config: ModelConfig, checkpoint: Checkpoint) -> [(name: String, shape: [Int])] {
+        let hidden = config.hiddenSize
+        let qRows = config.heads * config.headDimension
+        let kvRows = config.kvHeads * config.headDimension
+        let inter = config.intermediateSize
+        var tensors: [(name: String, shape: [Int])] = []
+        for layer in 0..<config.layers {
+            let prefix = "model.layers.\(layer)."
+            tensors += [(prefix + "self_attn.q_proj.weight", [qRows, hidden]), (prefix + "self_attn.k_proj.weight", [kvRows, hidden]),
+                        (prefix + "self_attn.v_proj.weight", [kvRows, hidden])]
+            if config.attentionBias {
+                tensors += [(prefix + "self_attn.q_proj.bias", [qRows]), (prefix + "self_attn.k_proj.bias", [kvRows]),
+                            (prefix + "self_attn.v_proj.bias", [kvRows])]
+            }
+            tensors += [(prefix + "mlp.gate_proj.weight", [inter, hidden]), (prefix + "mlp.up_proj.weight", [inter, hidden]),
+                        (prefix + "input_layernorm.weight", [hidden]), (prefix + "self_attn.o_proj.weight", [hidden, qRows]),
+                        (prefix + "post_attention_layernorm.weight", [hidden]), (prefix + "mlp.down_proj.weight", [hidden, inter])]
+        }
+        tensors.append(("model.norm.weight", [hidden]))
+        tensors.append((embeddingName(checkpoint), [config.vocabularySize, hidden]))
+        if !headIsTied(config: config, checkpoint: checkpoint) { tensors.append(("lm_head.weight", [config.vocabularySize, hidden])) }
+        return tensors
     }
 
     /// Assembles weights from parts (random models, tests).

@@ -8,8 +8,11 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case invalidSafetensors(file: String, reason: String)
     case unsupportedDType(file: String, tensor: String, dtype: String)
     case missingTensor(String)
-    case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    /// `file` holds `tensor` with shape `found`; the config implies `expected`.
+    case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
     case invalidToken(Int, vocabularySize: Int)
+    /// A weight is NaN or infinite; `index` is its element index in the tensor (row-major).
+    case nonFiniteWeight(file: String, tensor: String, index: Int)
     case invalidInput(String)
 
     public var description: String {
@@ -24,11 +27,13 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .invalidSafetensors(file, reason): return "\(file): invalid safetensors: \(reason)"
         case let .unsupportedDType(file, tensor, dtype):
             return "\(file): tensor '\(tensor)' has unsupported dtype \(dtype) (supported: F32, F16, BF16)"
-        case .missingTensor(let name): return "checkpoint has no tensor '\(name)'"
-        case let .shapeMismatch(tensor, expected, found):
-            return "tensor '\(tensor)' has shape \(found), config implies \(expected)"
+        case .missingTensor(let name): return "checkpoint has no tensor '\(name)' (in model.safetensors or the shards of model.safetensors.index.json)"
+        case let .shapeMismatch(file, tensor, expected, found):
+            return "\(file): tensor '\(tensor)' has shape \(found), config.json implies \(expected)"
         case let .invalidToken(token, size): return "token id \(token) is outside the vocabulary [0, \(size))"
         case .invalidInput(let reason): return reason
+        case let .nonFiniteWeight(file, tensor, index):
+            return "\(file): tensor '\(tensor)' holds a NaN or infinite value at element \(index)"
         }
     }
 }

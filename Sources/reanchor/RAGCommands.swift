@@ -42,7 +42,8 @@ struct RAGBenchCommand: AsyncParsableCommand {
         var llama = languageModel.model
         var label = languageModel.directory.lastPathComponent
         if let shape {
-            let config = try shape.config()
+            let base = try shape.config()
+            let config = try base.with(maxPositionEmbeddings: max(context ?? 2048, base.maxPositionEmbeddings))
             llama = LlamaModel(config: config, weights: .random(config: config))
             label = shape.rawValue + " (random weights)"
         }

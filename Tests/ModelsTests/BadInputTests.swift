@@ -5,29 +5,7 @@ import Cache
 import Kernels
 
 /// Each malformed input is a specific, named error: never a crash.
-@Suite struct BadInputTests {
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("reanchor-bad-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// A copy of a fixture model whose files can be damaged.
-    func copyOfFixture(_ name: String = "llama-tied") throws -> URL {
-        let target = try temporaryDirectory()
-        for file in try FileManager.default.contentsOfDirectory(atPath: Fixtures.model(name).path) {
-            try FileManager.default.copyItem(at: Fixtures.model(name).appendingPathComponent(file), to: target.appendingPathComponent(file))
-        }
-        return target
-    }
-
-    func editConfig(_ directory: URL, _ edit: (inout [String: Any]) -> Void) throws {
-        let url = directory.appendingPathComponent("config.json")
-        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        edit(&json)
-        try JSONSerialization.data(withJSONObject: json).write(to: url)
-    }
-
+@Suite struct BadInputTests: ScratchModels {
     @Test func unknownArchitectureIsNamed() throws {
         let directory = try copyOfFixture()
         try editConfig(directory) { $0["architectures"] = ["GPTNeoXForCausalLM"] }
@@ -51,13 +29,14 @@ import Kernels
         #expect(throws: ModelError.invalidConfig(file: "config.json", field: "hidden_size",
                                                  reason: "must be an integer, found \"sixty-four\"")) { try LlamaModel(directory: directory) }
         try editConfig(directory) { $0["hidden_size"] = 64; $0["eos_token_id"] = [2, 5000] }
-        #expect(throws: ModelError.self) { try LlamaModel(directory: directory) }
+        #expect(throws: ModelError.invalidConfig(file: "config.json", field: "eos_token_id",
+                                                 reason: "id 5000 is outside the vocabulary [0, 96)")) { try LlamaModel(directory: directory) }
     }
 
     @Test func configShapeDisagreeingWithWeightsIsNamed() throws {
         let directory = try copyOfFixture()
         try editConfig(directory) { $0["intermediate_size"] = 100 }
-        #expect(throws: ModelError.shapeMismatch(tensor: "model.layers.0.mlp.gate_proj.weight", expected: [100, 64], found: [96, 64])) {
+        #expect(throws: ModelError.shapeMismatch(file: "model.safetensors", tensor: "model.layers.0.mlp.gate_proj.weight", expected: [100, 64], found: [96, 64])) {
             try LlamaModel(directory: directory)
         }
     }

@@ -10,10 +10,10 @@ import Darwin
 /// key and the model's geometry; a file that fails is removed, recorded as a `LibraryEvent` with the reason,
 /// and reported as a miss. Survives restarts: the directory is the state.
 public actor DiskTier: ChunkTier {
-    public let directory: URL
+    public nonisolated let directory: URL
     /// The model geometry every entry must have; nil checks entries only against `limits`.
-    public let geometry: ModelGeometry?
-    public let limits: EntryLimits
+    public nonisolated let geometry: ModelGeometry?
+    public nonisolated let limits: EntryLimits
     private var counters = TierStatistics()
     private var log = EventLog()
 
@@ -48,7 +48,7 @@ public actor DiskTier: ChunkTier {
         return statistics
     }
 
-    func path(for key: ChunkKey) -> URL { directory.appendingPathComponent(key.hex + ".kv") }
+    nonisolated func path(for key: ChunkKey) -> URL { directory.appendingPathComponent(key.hex + ".kv") }
 
     public func entry(for key: ChunkKey) -> ChunkEntry? {
         let url = path(for: key)
@@ -83,10 +83,17 @@ public actor DiskTier: ChunkTier {
             if previous == nil { counters.entries += 1 }
             counters.bytes = max(counters.bytes - (previous ?? 0), 0) + data.count
         } catch {
-            let reason = Self.reason(error)
+            let failure: DocumentsError
+            if case .unwritable? = error as? DocumentsError, let error = error as? DocumentsError {
+                failure = error
+            } else {
+                failure = .unwritable(path: target.path, reason: Self.reason(error))
+            }
             counters.storeFailures += 1
-            log.record(LibraryEvent(kind: .storeFailed, path: target.path, reason: reason))
-            throw DocumentsError.unwritable(path: target.path, reason: reason)
+            if case .unwritable(_, let reason) = failure {
+                log.record(LibraryEvent(kind: .storeFailed, path: target.path, reason: reason))
+            }
+            throw failure
         }
     }
 
@@ -134,7 +141,7 @@ public actor DiskTier: ChunkTier {
         let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw DocumentsError.unwritable(path: temporary.path, reason: String(cString: strerror(errno)))
+            throw DocumentsError.unwritable(path: target.path, reason: "cannot create a temporary file: \(String(cString: strerror(errno)))")
         }
         var failure: String? = nil
         data.withUnsafeBytes { raw in

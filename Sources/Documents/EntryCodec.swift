@@ -52,9 +52,12 @@ enum EntryCodec {
         append(headerLength, to: &data)
         data.append(headerData)
         data.append(payload)
-        data.append(contentsOf: SHA256.hash(data: data))
+        data.append(contentsOf: checksum(of: data))
         return data
     }
+
+    /// The SHA-256 that ends an entry file, of every byte before it.
+    static func checksum(of body: Data) -> [UInt8] { Array(SHA256.hash(data: body)) }
 
     private static func append(_ value: UInt32, to data: inout Data) {
         for shift in stride(from: 0, to: 32, by: 8) { data.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }

@@ -1,5 +1,4 @@
 import Cache
-import Crypto
 import Foundation
 
 /// Reading an entry, in the order that never trusts a size before checking it: prelude, header fields,
@@ -60,7 +59,7 @@ extension EntryCodec {
                                               + "\(fileBytes(headerLength: headerLength, payloadBytes: payloadBytes).map(String.init) ?? "more than Int.max")")
         }
         let body = data.prefix(data.count - checksumBytes)
-        guard SHA256.hash(data: body).elementsEqual(data.suffix(checksumBytes)) else {
+        guard checksum(of: body).elementsEqual(data.suffix(checksumBytes)) else {
             throw DocumentsError.invalidEntry(reason: "checksum mismatch: the file was altered or damaged")
         }
         let namespace = try namespace(header.namespace)

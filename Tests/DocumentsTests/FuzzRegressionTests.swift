@@ -30,6 +30,28 @@ import Testing
         }
     }
 
+    /// The crafted inputs of issue 8 (written by `scripts/fuzz/entry/make_seeds.py`) are rejected for their reason.
+    @Test(arguments: [
+        ("issue8-kvheads-2e40.kv", "header field kvHeads is 1099511627776, outside 1...1024"),
+        ("issue8-shifted-positions.kv", "header field relativePositions[0] is 1, expected 0"),
+        ("issue8-negative-positions.kv", "header field relativePositions[0] is -1, expected 0"),
+        ("issue8-token-count.kv", "header field relativePositions has 3 cells for 4 tokens"),
+    ])
+    func craftedIssueInputsAreRejectedForTheirReason(name: String, reason: String) throws {
+        let data = try #require(try TestEntries.fuzzFixtures().first { $0.name == name }?.data, "\(name) missing")
+        let rejected = try #require(rejection(data, model: try TestEntries.model))
+        #expect(rejected.hasPrefix(reason), "\(rejected)")
+    }
+
+    /// The seed writer and the decoder agree on the format, so the fuzzer's seeds are valid entries.
+    @Test func theSeedScriptsValidEntryDecodes() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/entry-valid/public-3-tokens.kv")
+        let entry = try EntryCodec.decode(try Data(contentsOf: file), model: try TestEntries.model)
+        #expect(entry.tokens == [5, 6, 7] && entry.context == [1, 2] && entry.namespace == .shared)
+        #expect(entry.slice.keys[0].prefix(3) == [-1, -0.75, -0.5] && entry.slice.values[1].last == 1.5)
+        #expect(entry.key == ChunkKey(fingerprint: TestEntries.fingerprint, namespace: .shared, context: [1, 2], tokens: [5, 6, 7]))
+    }
+
     static func sha256(_ data: Data) -> [UInt8] {
         Array(EntryCodec.checksum(of: data))
     }

@@ -23,9 +23,8 @@ enum EntryFile {
             throw DocumentsError.invalidEntry(reason: "cannot be examined: \(String(cString: strerror(errno)))")
         }
         guard status.st_mode & S_IFMT == S_IFREG else { throw DocumentsError.invalidEntry(reason: "not a regular file") }
-        let size = Int(status.st_size)
-        guard size <= limits.maximumEntryBytes else {
-            throw DocumentsError.invalidEntry(reason: "the file has \(size) bytes, above the maximum entry size \(limits.maximumEntryBytes)")
+        guard let size = Int(exactly: status.st_size), size <= limits.maximumEntryBytes else {
+            throw DocumentsError.invalidEntry(reason: "the file has \(status.st_size) bytes, above the maximum entry size \(limits.maximumEntryBytes)")
         }
         let prelude = try bytes(handle, EntryCodec.preludeBytes)
         let headerLength = try EntryCodec.headerLength(prelude: prelude, fileBytes: size, limits: limits)

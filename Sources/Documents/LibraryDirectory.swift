@@ -63,7 +63,8 @@ enum LibraryDirectory {
             guard elapsed > age else { continue }
             if unlink(file.path) == 0 {
                 events.append(LibraryEvent(kind: .removedTemporary, path: file.path,
-                                           reason: "temporary file of an interrupted write, last modified \(Int(elapsed)) s ago", time: now))
+                                           reason: "temporary file of an interrupted write, last modified \(String(format: "%.0f", elapsed)) s ago",
+                                           time: now))
             }
         }
         return events

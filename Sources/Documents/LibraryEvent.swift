@@ -3,7 +3,7 @@ import Foundation
 /// Something the library did that its caller should be able to tell a person: an entry discarded (and
 /// why), a store that did not reach the disk, a stale temporary file removed. Lookups and stores never
 /// fail for these; they are recorded, and the caller prints them (`DocumentLibrary.takeEvents()`).
-public struct LibraryEvent: Sendable, Equatable, CustomStringConvertible {
+public struct LibraryEvent: Sendable, Equatable, Codable, CustomStringConvertible {
     public enum Kind: String, Sendable, Equatable, Codable {
         /// A stored entry was unreadable, corrupt, oversized or not for this model: removed and reported as a miss.
         case discarded

@@ -57,6 +57,10 @@ write(os.path.join(seeds, "public-3-tokens.body"), body([5, 6, 7], context=[1, 2
 write(os.path.join(seeds, "tenant-1-token.body"), body([9], namespace="tenant:alice", layers=1, kv_heads=1, head_dimension=1))
 write(os.path.join(seeds, "public-no-context.body"), body([3, 1, 4, 1]))
 write(os.path.join(seeds, "whole-file.kv"), whole(body([2, 7])))
+# Not valid, but they hand the mutator large numbers to copy into other fields (libFuzzer rarely types
+# 13 digits by itself): one huge field alone is a clean rejection, two multiplied used to overflow.
+write(os.path.join(seeds, "huge-kvheads.body"), body([5, 6, 7], kv_heads=1 << 40, payload_cells=0))
+write(os.path.join(seeds, "huge-token-ids.body"), body([(1 << 63) - 1, 1 << 40, 0], context=[1 << 62]))
 
 fixtures = os.path.join(ROOT, "Tests", "DocumentsTests", "Fixtures")
 write(os.path.join(fixtures, "entry-valid", "public-3-tokens.kv"), whole(body([5, 6, 7], context=[1, 2])))

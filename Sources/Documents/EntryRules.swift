@@ -11,7 +11,7 @@ enum EntryRules {
                                   model: ModelGeometry?) -> String? {
         for (field, value, maximum) in [("layers", layers, limits.maximumLayers), ("kvHeads", kvHeads, limits.maximumKVHeads),
                                         ("headDimension", headDimension, limits.maximumHeadDimension)]
-        where !(1...maximum).contains(value) {
+        where value < 1 || value > maximum {  // not `1...maximum`: a range traps when a caller sets a maximum below 1
             return "field \(field) is \(value), outside 1...\(maximum)"
         }
         if let model, let mismatch = model.mismatch(layers: layers, kvHeads: kvHeads, headDimension: headDimension) {

@@ -48,6 +48,12 @@ import Testing
         #expect(rejection(data, limits: limits)?.contains("above the maximum entry size") == true)
     }
 
+    @Test func limitsBelowOneRejectEverythingWithoutTrapping() throws {
+        var limits = EntryLimits()
+        limits.maximumLayers = 0
+        #expect(rejection(try EntryCodec.encode(entry), limits: limits) == "header field layers is 2, outside 1...0")
+    }
+
     /// Issue 8: an entry with shifted or negative relative positions was served as a hit.
     @Test(arguments: [[1, 2, 3], [-1, 0, 1], [0, 2, 3], [0, 1, 1], [0, 2, 1], [-5, -4, -3]])
     func positionsOtherThanZeroToCountAreRejected(positions: [Int]) throws {

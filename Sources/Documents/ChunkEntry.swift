@@ -27,3 +27,32 @@ public struct ChunkEntry: Sendable, Equatable {
     /// Bytes of K/V held.
     public var byteCount: Int { slice.byteCount }
 }
+
+extension ChunkEntry {
+    /// Why this entry could not be served to a model of geometry `model` (the rules of `EntryRules`, plus
+    /// tensor sizes and finite values), or nil. The library refuses to store what it would refuse to serve.
+    func violation(limits: EntryLimits, model: ModelGeometry?) -> String? {
+        let geometry = slice.geometry
+        if let violation = EntryRules.geometryViolation(layers: geometry.layers, kvHeads: geometry.kvHeads,
+                                                        headDimension: geometry.headDimension, limits: limits, model: model)
+            ?? EntryRules.cellViolation(tokens: tokens, context: context, relativePositions: slice.relativePositions, limits: limits) {
+            return violation
+        }
+        guard let payload = EntryRules.payloadBytes(layers: geometry.layers, count: tokens.count, kvHeads: geometry.kvHeads,
+                                                    headDimension: geometry.headDimension),
+              payload <= limits.maximumEntryBytes else {
+            return "\(tokens.count) tokens of \(geometry.layers) layers are above the maximum entry size \(limits.maximumEntryBytes) bytes"
+        }
+        let floats = tokens.count * geometry.kvHeads * geometry.headDimension  // <= payload, which did not overflow
+        for (name, tensors) in [("keys", slice.keys), ("values", slice.values)] {
+            guard tensors.count == geometry.layers else { return "\(name) has \(tensors.count) layers, the geometry \(geometry.layers)" }
+            for (layer, tensor) in tensors.enumerated() {
+                guard tensor.count == floats else { return "\(name) of layer \(layer) has \(tensor.count) floats, expected \(floats)" }
+                if let index = tensor.firstIndex(where: { !$0.isFinite }) {
+                    return "\(name) of layer \(layer) holds \(tensor[index]) at float \(index)"
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,19 +1,54 @@
 import Cache
 import Foundation
 
-/// The content-addressed document KV library: a memory tier in front of an optional disk tier.
+/// The content-addressed document KV library of one model: a memory tier in front of an optional disk tier.
 /// Lookups search the request's namespace, then public; entries found on disk are promoted to memory.
+///
+/// The library knows its model's `geometry`: it stores only chunks of that geometry whose positions and
+/// sizes are those of a chunk (`EntryRules`), and an entry on disk that does not match is a miss, removed
+/// and recorded. Nothing a stored file says can make a lookup fail or trap; what went wrong is told by
+/// `takeEvents()` and counted in `statistics`.
 public actor DocumentLibrary {
     public nonisolated let fingerprint: Fingerprint
+    /// The model's K/V geometry; nil only for a library opened with the deprecated initializer.
+    public nonisolated let geometry: ModelGeometry?
+    public nonisolated let limits: EntryLimits
     public nonisolated let memory: MemoryTier
     public nonisolated let disk: DiskTier?
     private var lookups = 0
     private var hits = 0
 
+    /// - geometry: the K/V shape of the fingerprinted model (`ModelGeometry(model.cacheGeometry(capacity: 1))`).
+    /// - memoryBudget: bytes of K/V kept in memory at most.
+    /// - directory: the disk tier's directory, or nil for a memory-only library.
+    /// - Throws: `DocumentsError.invalidDirectory` / `unwritable` naming the directory and the reason.
+    public init(fingerprint: Fingerprint, geometry: ModelGeometry, memoryBudget: Int = 512 << 20, directory: URL? = nil,
+                limits: EntryLimits = .standard) throws {
+        try self.init(fingerprint: fingerprint, expected: geometry, memoryBudget: memoryBudget,
+                      disk: directory.map { try DiskTier(directory: $0, geometry: geometry, limits: limits) }, limits: limits)
+    }
+
+    /// As `init(fingerprint:geometry:memoryBudget:directory:limits:)`, with the directory as a person typed
+    /// it (`--library`): an empty path is an error rather than the current directory.
+    public init(fingerprint: Fingerprint, geometry: ModelGeometry, memoryBudget: Int = 512 << 20, path: String?,
+                limits: EntryLimits = .standard) throws {
+        try self.init(fingerprint: fingerprint, expected: geometry, memoryBudget: memoryBudget,
+                      disk: path.map { try DiskTier(path: $0, geometry: geometry, limits: limits) }, limits: limits)
+    }
+
+    /// A library that does not know its model's geometry: entries are checked against `EntryLimits` only.
+    @available(*, deprecated, message: "pass the model's geometry: init(fingerprint:geometry:memoryBudget:directory:)")
     public init(fingerprint: Fingerprint, memoryBudget: Int = 512 << 20, directory: URL? = nil) throws {
+        try self.init(fingerprint: fingerprint, expected: nil, memoryBudget: memoryBudget,
+                      disk: directory.map { try DiskTier(directory: $0, geometry: nil) }, limits: .standard)
+    }
+
+    private init(fingerprint: Fingerprint, expected: ModelGeometry?, memoryBudget: Int, disk: DiskTier?, limits: EntryLimits) throws {
         self.fingerprint = fingerprint
+        self.geometry = expected
+        self.limits = limits
         memory = MemoryTier(budget: memoryBudget)
-        disk = try directory.map { try DiskTier(directory: $0) }
+        self.disk = disk
     }
 
     /// The entry for `tokens` encoded after `context`, visible from `namespace`, or nil.
@@ -34,13 +69,30 @@ public actor DocumentLibrary {
         return nil
     }
 
-    /// Stores a chunk's K/V under `namespace`. A disk failure is thrown after the memory tier has the entry.
+    /// Stores a chunk's K/V under `namespace` in memory and, when there is one, on disk. A failed disk
+    /// store does not throw: the memory tier serves the entry, and the failure is recorded as a
+    /// `storeFailed` event (`takeEvents()`) and counted in `statistics.disk.storeFailures`.
+    /// - Throws: `DocumentsError.geometryMismatch` when the chunk does not fit the model (geometry, token
+    ///   count, positions other than `0..<count`, tensor sizes, non-finite values): a caller's bug.
     @discardableResult
     public func store(tokens: [Int], context: [Int] = [], slice: CacheSlice, namespace: Namespace) async throws -> ChunkEntry {
         let entry = ChunkEntry(namespace: namespace, fingerprint: fingerprint, context: context, tokens: tokens, slice: slice)
+        if let violation = entry.violation(limits: limits, model: geometry) { throw DocumentsError.geometryMismatch(violation) }
         await memory.store(entry)
-        try await disk?.store(entry)
+        if let disk {
+            do {
+                try await disk.store(entry)
+            } catch {
+                // Recorded by the disk tier as a `storeFailed` event; the entry stays served from memory.
+            }
+        }
         return entry
+    }
+
+    /// What the library discarded, failed to store or cleaned since the last call, oldest first, for the
+    /// caller to print or log (each says which file and why).
+    public func takeEvents() async -> [LibraryEvent] {
+        await disk?.takeEvents() ?? []
     }
 
     public struct Statistics: Sendable, Codable {

@@ -1,0 +1,42 @@
+import Cache
+
+/// The K/V shape of the library's fingerprinted model: what every entry must have to be served.
+/// Entries whose geometry differs were made by another model (or are forged) and are discarded.
+public struct ModelGeometry: Sendable, Hashable, CustomStringConvertible {
+    public let layers: Int
+    public let kvHeads: Int
+    public let headDimension: Int
+
+    /// - Throws: `DocumentsError.invalidGeometry` naming the field that is not positive or above `limits`.
+    public init(layers: Int, kvHeads: Int, headDimension: Int, limits: EntryLimits = .standard) throws {
+        for (field, value, maximum) in [("layers", layers, limits.maximumLayers), ("kvHeads", kvHeads, limits.maximumKVHeads),
+                                        ("headDimension", headDimension, limits.maximumHeadDimension)] {
+            guard value > 0 else { throw DocumentsError.invalidGeometry(field: field, value: value, reason: "must be positive") }
+            guard value <= maximum else {
+                throw DocumentsError.invalidGeometry(field: field, value: value, reason: "above the library's maximum \(maximum)")
+            }
+        }
+        self.layers = layers
+        self.kvHeads = kvHeads
+        self.headDimension = headDimension
+    }
+
+    /// The geometry of a model's cache (its capacity does not matter).
+    public init(_ cache: CacheGeometry, limits: EntryLimits = .standard) throws {
+        try self.init(layers: cache.layers, kvHeads: cache.kvHeads, headDimension: cache.headDimension, limits: limits)
+    }
+
+    /// Floats in one cell of one layer's K (or V): `kvHeads * headDimension` (cannot overflow: both are bounded).
+    public var cellWidth: Int { kvHeads * headDimension }
+
+    /// Why an entry of this shape is not for this model, or nil when it is.
+    func mismatch(layers: Int, kvHeads: Int, headDimension: Int) -> String? {
+        let differences = [("layers", layers, self.layers), ("kvHeads", kvHeads, self.kvHeads),
+                           ("headDimension", headDimension, self.headDimension)]
+            .filter { $0.1 != $0.2 }
+            .map { "\($0.0) is \($0.1), the model has \($0.2)" }
+        return differences.isEmpty ? nil : differences.joined(separator: "; ")
+    }
+
+    public var description: String { "\(layers) layers x \(kvHeads) kv heads x \(headDimension)" }
+}

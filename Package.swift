@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Cache", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Kernels", "TestSupport"]),
-        .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"]),
+        .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"], exclude: ["Fixtures"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),

@@ -36,13 +36,6 @@ public actor DocumentLibrary {
                       disk: path.map { try DiskTier(path: $0, geometry: geometry, limits: limits) }, limits: limits)
     }
 
-    /// A library that does not know its model's geometry: entries are checked against `EntryLimits` only.
-    @available(*, deprecated, message: "pass the model's geometry: init(fingerprint:geometry:memoryBudget:directory:)")
-    public init(fingerprint: Fingerprint, memoryBudget: Int = 512 << 20, directory: URL? = nil) throws {
-        try self.init(fingerprint: fingerprint, expected: nil, memoryBudget: memoryBudget,
-                      disk: directory.map { try DiskTier(directory: $0, geometry: nil) }, limits: .standard)
-    }
-
     private init(fingerprint: Fingerprint, expected: ModelGeometry?, memoryBudget: Int, disk: DiskTier?, limits: EntryLimits) throws {
         self.fingerprint = fingerprint
         self.geometry = expected

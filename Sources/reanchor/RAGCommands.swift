@@ -101,13 +101,17 @@ struct RAGCommand: AsyncParsableCommand {
         var completion_tokens: Int
         var first_logits_ms: Double
         var stop_reason: String
+        var library_corrupt_discarded: Int
+        var library_store_failures: Int
+        /// Entries discarded or not stored in this run: file and reason.
+        var library_events: [String]
     }
 
     mutating func run() async throws {
         let passages = try PassageReader.passages(at: docs)
         let languageModel = try model.load()
         let namespace = try tenant.map { try Namespace.tenant(id: $0) } ?? .shared
-        let store = try DocumentLibrary(fingerprint: languageModel.fingerprint, directory: library.map { URL(fileURLWithPath: $0) })
+        let store = try languageModel.library(path: library)
         let composer = PromptComposer(model: languageModel.model, library: store, namespace: namespace)
         let prompt = RAGTemplate().prompt(passages: passages, question: question, tokenizer: languageModel.tokenizer,
                                           bos: languageModel.config.bosTokenID)
@@ -119,21 +123,26 @@ struct RAGCommand: AsyncParsableCommand {
         let result = try generator.continueGeneration(cache: composition.cache, logits: composition.logits, cached: prompt.tokens,
                                                       request: try GenerationRequest(maxTokens: budget),
                                                       onText: { if !quiet { printFlush($0) } })
+        let statistics = await store.statistics
+        let events = await store.takeEvents()
         if json {
             let report = Report(answer: result.text, mode: mode.rawValue, prompt_tokens: composition.promptTokens,
                                 reused_tokens: composition.reusedTokens, recomputed_tokens: composition.recomputedTokens,
                                 chunk_tokens_from_library: composition.chunkTokensFromLibrary, library_hits: composition.libraryHits,
                                 library_misses: composition.libraryMisses, completion_tokens: result.tokens.count,
-                                first_logits_ms: composition.seconds * 1000, stop_reason: result.stopReason.rawValue)
+                                first_logits_ms: composition.seconds * 1000, stop_reason: result.stopReason.rawValue,
+                                library_corrupt_discarded: statistics.disk?.corrupt ?? 0, library_store_failures: statistics.disk?.storeFailures ?? 0,
+                                library_events: events.map(\.description))
             print(try jsonText(report))
             return
         }
         printFlush("\n")
-        let statistics = await store.statistics
+        for event in events { printError("library: \(event)") }
         printError(String(format: "mode %@: %d prompt tokens, %d reused (%d chunk tokens from the library, %d recomputed); "
-                          + "library %d hits, %d misses; first logits in %.1f ms; library %d entries, %d bytes in memory, %d corrupt discarded",
+                          + "library %d hits, %d misses; first logits in %.1f ms; library %d entries, %d bytes in memory, %d corrupt discarded, %d stores failed",
                           mode.rawValue, composition.promptTokens, composition.reusedTokens, composition.chunkTokensFromLibrary,
                           composition.recomputedTokens, composition.libraryHits, composition.libraryMisses, composition.seconds * 1000,
-                          statistics.memory.entries, statistics.memory.bytes, statistics.disk?.corrupt ?? 0))
+                          statistics.memory.entries, statistics.memory.bytes, statistics.disk?.corrupt ?? 0,
+                          statistics.disk?.storeFailures ?? 0))
     }
 }

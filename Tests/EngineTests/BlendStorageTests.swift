@@ -22,7 +22,7 @@ import TestSupport
     }
 
     func compose(_ mode: ReuseMode, storage: KeyStorage, ratio: Double = 0.15) async throws -> Composition {
-        let composer = PromptComposer(model: languageModel.model, library: try DocumentLibrary(fingerprint: languageModel.fingerprint),
+        let composer = PromptComposer(model: languageModel.model, library: try languageModel.library(),
                                       storage: storage)
         return try await composer.compose(prompt, mode: mode, blend: try BlendParameters(ratio: ratio, checkLayer: 1, deviation: .output))
     }

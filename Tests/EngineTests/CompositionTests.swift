@@ -22,7 +22,7 @@ import TestSupport
     }
 
     func composer() throws -> PromptComposer {
-        PromptComposer(model: languageModel.model, library: try DocumentLibrary(fingerprint: languageModel.fingerprint))
+        PromptComposer(model: languageModel.model, library: try languageModel.library())
     }
 
     func difference(_ a: Composition, _ b: Composition) -> ValueDifference {
@@ -67,7 +67,7 @@ import TestSupport
     @Test(arguments: BlendParameters.Deviation.allCases)
     func blendRecomputesTheTokenThatDeviatesMost(deviation: BlendParameters.Deviation) async throws {
         let model = languageModel.model
-        let library = try DocumentLibrary(fingerprint: languageModel.fingerprint)
+        let library = try languageModel.library()
         let composer = PromptComposer(model: model, library: library)
         let chunk = prompt.chunks[2]
         let spoiled = 3
@@ -146,9 +146,9 @@ import TestSupport
 
         // Both models share one disk directory: the other model must still miss.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reanchor-lib-\(UUID().uuidString)")
-        let library = try DocumentLibrary(fingerprint: languageModel.fingerprint, directory: directory)
+        let library = try languageModel.library(path: directory.path)
         _ = try await PromptComposer(model: languageModel.model, library: library).compose(prompt, mode: .anchored)
-        let otherLibraryView = try DocumentLibrary(fingerprint: other.fingerprint, directory: directory)
+        let otherLibraryView = try other.library(path: directory.path)
         #expect(await otherLibraryView.disk?.statistics.entries == prompt.chunks.count + 1)  // the chunks and the prefix
         let mine = await library.lookup(tokens: prompt.chunks[0], context: prompt.prefix, namespace: .shared)
         #expect(mine != nil)

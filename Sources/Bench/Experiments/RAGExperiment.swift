@@ -128,7 +128,7 @@ public struct RAGExperiment {
                 var library_bytes = 0.0
                 if mode != .full {
                     // A fresh library per question and mode: cold is the first order, warm the last.
-                    let library = try DocumentLibrary(fingerprint: languageModel.fingerprint)
+                    let library = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: try model.libraryGeometry())
                     let composer = PromptComposer(model: model, library: library)
                     for (round, prompt) in prompts.enumerated() {
                         warm = try await measure(prompt, answer: answer, mode: mode, composer: composer, model: model)
@@ -187,7 +187,8 @@ public struct RAGExperiment {
         if let composer {
             composition = try await composer.compose(prompt, mode: mode, blend: blend, extraCapacity: answer.count, captureAttention: captureAttention)
         } else {
-            let library = try DocumentLibrary(fingerprint: Fingerprint(model: "reference", tokenizer: "reference"))
+            let library = try DocumentLibrary(fingerprint: Fingerprint(model: "reference", tokenizer: "reference"),
+                                              geometry: try model.libraryGeometry())
             composition = try await PromptComposer(model: model, library: library)
                 .compose(prompt, mode: .full, extraCapacity: answer.count, captureAttention: captureAttention)
         }

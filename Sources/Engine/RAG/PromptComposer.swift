@@ -147,16 +147,13 @@ public final class PromptComposer {
 
     /// The library entry for `chunk` after `context`, encoding and storing it on a miss.
     private func chunkSlice(_ chunk: [Int], context: [Int]) async throws -> (CacheSlice, hit: Bool) {
-        if let entry = await library.lookup(tokens: chunk, context: context, namespace: namespace),
-           entry.slice.geometry.cellWidth == model.cacheGeometry(capacity: 1).cellWidth {
+        if let entry = await library.lookup(tokens: chunk, context: context, namespace: namespace) {
             return (entry.slice, true)
         }
         let slice = try ChunkReuse(model: model).encode(chunk: chunk, after: context)
-        do {
-            try await library.store(tokens: chunk, context: context, slice: slice, namespace: namespace)
-        } catch {
-            // A full or read-only disk must not fail the request: the memory tier still holds the entry.
-        }
+        // A failed disk write does not fail the request: the library records it (`takeEvents`) and its
+        // memory tier still serves the entry. What throws here is a slice of the wrong shape: a bug.
+        try await library.store(tokens: chunk, context: context, slice: slice, namespace: namespace)
         return (slice, false)
     }
 

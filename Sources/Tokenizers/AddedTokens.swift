@@ -31,7 +31,9 @@ struct AddedTokens: Sendable {
             if firstCharacters.contains(text[cursor]), let token = byLength.first(where: { text[cursor...].hasPrefix($0.content) }) {
                 if plainStart < cursor { segments.append(.text(String(text[plainStart..<cursor]))) }
                 segments.append(.token(token.id))
-                cursor = text.index(cursor, offsetBy: token.content.count)
+                // hasPrefix compares characters, so the match is `content.count` characters long; the limit
+                // only guards against a canonical-equivalence corner case.
+                cursor = text.index(cursor, offsetBy: token.content.count, limitedBy: text.endIndex) ?? text.endIndex
                 plainStart = cursor
             } else {
                 cursor = text.index(after: cursor)

@@ -62,18 +62,12 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "not a JSON object")
         }
-        let root = JSONObject(object, path: "tokenizer")
+        let root = JSONObject(object, path: "")
         guard let modelJSON = root.object("model") else { throw TokenizerError.missingField("model") }
         let modelType = modelJSON.string("type") ?? "BPE"
         guard modelType == "BPE" else { throw TokenizerError.unsupported(field: "model", type: modelType) }
         guard let rawVocabulary = modelJSON.values["vocab"] as? [String: Any] else { throw TokenizerError.missingField("model.vocab") }
-        var vocabulary: [String: Int] = [:]
-        for (token, value) in rawVocabulary {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
-                throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "model.vocab['\(token)'] is not a token id")
-            }
-            vocabulary[token] = id
-        }
+        let table = try Vocabulary(vocabulary: rawVocabulary, addedTokens: root.objects("added_tokens"))
         var merges: [(String, String)] = []
         for (index, item) in ((modelJSON.values["merges"] as? [Any]) ?? []).enumerated() {
             if let pair = item as? [String], pair.count == 2 {
@@ -81,35 +75,25 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             } else if let line = item as? String, let space = line.firstIndex(of: " ") {
                 merges.append((String(line[..<space]), String(line[line.index(after: space)...])))
             } else {
-                throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "model.merges[\(index)] is not a pair")
+                throw TokenizerError.invalid("model.merges[\(index)]", "not a pair of tokens")
             }
         }
-        var added: [AddedTokens.Token] = []
-        for entry in root.objects("added_tokens") {
-            guard let id = entry.int("id"), let content = entry.string("content") else {
-                throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "\(entry.path) needs id and content")
-            }
-            added.append(.init(id: id, content: content, special: entry.bool("special") ?? false,
-                               normalized: entry.bool("normalized") ?? false))
-            vocabulary[content] = vocabulary[content] ?? id
-        }
+        let vocabulary = table.ids
+        let added = table.added
         model = try BPEModel(vocabulary: vocabulary, merges: merges, unknownToken: modelJSON.string("unk_token"),
                              fuseUnknown: modelJSON.bool("fuse_unk") ?? false, byteFallback: modelJSON.bool("byte_fallback") ?? false,
                              ignoreMerges: modelJSON.bool("ignore_merges") ?? false)
         normalizer = try NormalizerFactory.make(root.object("normalizer"))
         preTokenizer = try PreTokenizerFactory.make(root.object("pre_tokenizer"))
         decoder = try TokenDecoder.make(root.object("decoder"))
-        postProcessor = try PostProcessor.make(root.object("post_processor")) { vocabulary[$0] }
+        postProcessor = try PostProcessor.make(root.object("post_processor"), tokenCount: table.tokens.count) { vocabulary[$0] }
         let normalizerStage = normalizer
         addedTokens = AddedTokens(tokens: added.filter { !$0.normalized })
         normalizedAddedTokens = AddedTokens(tokens: added.filter(\.normalized).map {
             .init(id: $0.id, content: normalizerStage?.normalize($0.content) ?? $0.content, special: $0.special, normalized: true)
         })
         addedByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let size = (vocabulary.values.max() ?? -1) + 1
-        var byID = [String](repeating: "", count: size)
-        for (token, id) in vocabulary { byID[id] = token }
-        tokensByID = byID
+        tokensByID = table.tokens
         // tokenizers 0.23 leaves out special tokens matched in raw text; normalised ones stay in the text.
         skippedIDs = Set(added.filter { $0.special && !$0.normalized }.map(\.id))
     }
@@ -167,7 +151,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             state.outputAny = true
             return bytes
         }
-        let bytes = decoder.bytes(of: tokensByID[id], atStart: !state.outputAny)
+        let token = tokensByID[id]
+        guard !token.isEmpty else { return [] }  // an id no token has
+        let bytes = decoder.bytes(of: token, atStart: !state.outputAny)
         state.outputAny = true
         return bytes
     }

@@ -1,0 +1,84 @@
+/// The token ↔ id tables of a tokenizer.json: `model.vocab` plus `added_tokens`, validated before any
+/// table indexed by id is allocated.
+///
+/// Ids are what the model's embedding rows are indexed by, so the file must agree with itself:
+/// - every id is an exact non-negative integer below `idLimit(entries:)` of the number of entries
+///   (`model.vocab` entries plus `added_tokens`): the id space is nearly dense, so a file of N tokens never
+///   makes us allocate much more than N slots (an id of 10^12 would otherwise allocate 16 TB);
+/// - no two tokens share an id;
+/// - an added token that is also in `model.vocab` has the vocab's id.
+/// At most `maximumCount` entries: ids then fit the 32-bit halves of `BPEModel`'s merge keys.
+struct Vocabulary: Sendable {
+    /// Entries (vocab plus added tokens) a tokenizer may have: 16 M, 60 times Gemma's 262 k.
+    static let maximumCount = 1 << 24
+
+    /// Ids must be below this bound for a file of `entries` tokens: the entries, plus an eighth and 1,024 for holes.
+    /// Holes are real: Swift's String compares canonically, so `model.vocab` keys that differ only in Unicode
+    /// normalisation arrive as one key (Llama 2's 32,000 tokens arrive as 31,994).
+    static func idLimit(entries: Int) -> Int { entries + entries / 8 + 1_024 }
+
+    /// Token string → id, for `model.vocab` and the added tokens.
+    let ids: [String: Int]
+    /// `[max id + 1]` token string by id ("" for an id no token has).
+    let tokens: [String]
+    /// The added tokens, in file order.
+    let added: [AddedTokens.Token]
+
+    /// - vocabulary: the `model.vocab` object; addedTokens: the `added_tokens` entries.
+    init(vocabulary: [String: Any], addedTokens: [JSONObject]) throws {
+        let count = vocabulary.count + addedTokens.count
+        guard count <= Self.maximumCount else {
+            throw TokenizerError.invalid("model.vocab", "\(vocabulary.count) tokens and \(addedTokens.count) added tokens are more than the \(Self.maximumCount) supported")
+        }
+        // `limit` slots: bounded by the number of entries the file holds, so the allocation is too.
+        let limit = Self.idLimit(entries: count)
+        var tokens = [String?](repeating: nil, count: limit)
+        var ids: [String: Int] = [:]
+        ids.reserveCapacity(count)
+        let idRule = "ids must be below \(limit) for \(vocabulary.count) tokens in model.vocab and \(addedTokens.count) added tokens"
+        for (token, value) in vocabulary {
+            guard let id = JSONObject.exactInteger(value) else {
+                throw TokenizerError.invalid("model.vocab", "\(String(describing: value).prefix(40)) for \(Self.quoted(token)) is not an integer token id")
+            }
+            guard id >= 0, id < limit else {
+                throw TokenizerError.invalid("model.vocab", "id \(id) for \(Self.quoted(token)) is outside [0, \(limit)): \(idRule)")
+            }
+            if let other = tokens[id] {
+                let (first, second) = other < token ? (other, token) : (token, other)
+                throw TokenizerError.invalid("model.vocab", "\(Self.quoted(first)) and \(Self.quoted(second)) have the same id \(id)")
+            }
+            tokens[id] = token
+            ids[token] = id
+        }
+        var added: [AddedTokens.Token] = []
+        for entry in addedTokens {
+            guard let id = entry.int("id"), let content = entry.string("content") else {
+                throw TokenizerError.invalid(entry.path, "needs an integer id and a string content")
+            }
+            guard id >= 0, id < limit else {
+                throw TokenizerError.invalid(entry.field("id"), "id \(id) for \(Self.quoted(content)) is outside [0, \(limit)): \(idRule)")
+            }
+            if let existing = ids[content] {
+                guard existing == id else {
+                    throw TokenizerError.invalid(entry.field("id"), "id \(id) for \(Self.quoted(content)), which already has id \(existing)")
+                }
+            } else if let other = tokens[id] {
+                throw TokenizerError.invalid(entry.field("id"), "\(Self.quoted(content)) and \(Self.quoted(other)) have the same id \(id)")
+            } else {
+                tokens[id] = content
+                ids[content] = id
+            }
+            added.append(.init(id: id, content: content, special: entry.bool("special") ?? false,
+                               normalized: entry.bool("normalized") ?? false))
+        }
+        let size = (tokens.lastIndex { $0 != nil } ?? -1) + 1
+        self.tokens = tokens[..<size].map { $0 ?? "" }
+        self.ids = ids
+        self.added = added
+    }
+
+    /// `token` in quotes, shortened so an error message stays readable.
+    static func quoted(_ token: String) -> String {
+        token.count > 40 ? "'\(token.prefix(40))…'" : "'\(token)'"
+    }
+}

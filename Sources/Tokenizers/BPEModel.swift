@@ -5,7 +5,7 @@ import Foundation
 /// Merges are applied lowest rank first, leftmost first, with a heap, so a long unsplit text
 /// (SentencePiece-style tokenizers have no pre-tokenizer) encodes in O(n log n).
 struct BPEModel: Sendable {
-    let vocabulary: [String: Int]
+    let vocabulary: TokenIDs
     /// `(left id, right id)` packed into a UInt64 → (rank, merged id).
     let merges: [UInt64: (rank: Int, merged: Int)]
     let unknownID: Int?
@@ -16,7 +16,7 @@ struct BPEModel: Sendable {
     /// - vocabulary: token → id, every id validated by `Vocabulary`.
     let byteIDs: [Int?]
 
-    init(vocabulary: [String: Int], merges: [(String, String)], unknownToken: String?, fuseUnknown: Bool,
+    init(vocabulary: TokenIDs, merges: [(String, String)], unknownToken: String?, fuseUnknown: Bool,
          byteFallback: Bool, ignoreMerges: Bool) throws {
         self.vocabulary = vocabulary
         var table: [UInt64: (Int, Int)] = [:]

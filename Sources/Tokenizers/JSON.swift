@@ -15,12 +15,10 @@ struct JSONObject {
     /// An integer field; nil when absent or not an exact integer (1.5, 1e300 and `true` are not).
     func int(_ key: String) -> Int? { values[key].flatMap(JSONObject.exactInteger) }
 
-    /// `value` as an Int when it is a JSON number with an exact integer value that fits.
-    /// (`NSNumber.intValue` would turn 1e300 into Int.min and 1.5 into 1.)
+    /// `value` as an Int when it is a JSON number with an exact integer value that fits (`JSONParser` makes
+    /// those Int; 1.5 and 1e300 are Double, `true` is Bool).
     static func exactInteger(_ value: Any) -> Int? {
-        // JSON true and false are the two boolean NSNumber singletons (`is Bool` also holds for the numbers 0 and 1).
-        if let number = value as? NSNumber, number === NSNumber(value: true) || number === NSNumber(value: false) { return nil }
-        return value as? Int
+        Swift.type(of: value) == Int.self ? value as? Int : nil
     }
 
     /// The path of field `key` of this object, e.g. `pre_tokenizer.pretokenizers[0].pattern`.

@@ -47,7 +47,8 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     let skippedIDs: Set<Int>
     /// Added tokens matched in normalised text, by their normalised content.
     let normalizedAddedTokens: AddedTokens
-    private var cache: [String: [Int]] = [:]
+    /// Ids of recent pieces, keyed exactly: canonically equivalent pieces can be different tokens.
+    private var cache: [TokenKey: [Int]] = [:]
     private let lock = NSLock()
 
     public var vocabularySize: Int { tokensByID.count }
@@ -59,21 +60,27 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     }
 
     public init(json data: Data) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let bytes = [UInt8](data)
+        guard let object = try JSONParser.parse(bytes, file: "tokenizer.json") as? [String: Any] else {
             throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "not a JSON object")
         }
         let root = JSONObject(object, path: "")
         guard let modelJSON = root.object("model") else { throw TokenizerError.missingField("model") }
         let modelType = modelJSON.string("type") ?? "BPE"
         guard modelType == "BPE" else { throw TokenizerError.unsupported(field: "model", type: modelType) }
-        guard let rawVocabulary = modelJSON.values["vocab"] as? [String: Any] else { throw TokenizerError.missingField("model.vocab") }
+        // The vocab's keys come from RawVocabulary, which keeps keys that differ only in Unicode normalisation apart.
+        guard modelJSON.values["vocab"] is [String: Any], let rawVocabulary = RawVocabulary.entries(in: bytes) else {
+            throw TokenizerError.missingField("model.vocab")
+        }
         let table = try Vocabulary(vocabulary: rawVocabulary, addedTokens: root.objects("added_tokens"))
         var merges: [(String, String)] = []
         for (index, item) in ((modelJSON.values["merges"] as? [Any]) ?? []).enumerated() {
             if let pair = item as? [String], pair.count == 2 {
                 merges.append((pair[0], pair[1]))
-            } else if let line = item as? String, let space = line.firstIndex(of: " ") {
-                merges.append((String(line[..<space]), String(line[line.index(after: space)...])))
+            } else if let line = item as? String, let space = line.unicodeScalars.firstIndex(of: " ") {
+                // Split on the scalar: a space followed by a combining mark is one Character.
+                let scalars = line.unicodeScalars
+                merges.append((String(scalars[..<space]), String(scalars[scalars.index(after: space)...])))
             } else {
                 throw TokenizerError.invalid("model.merges[\(index)]", "not a pair of tokens")
             }
@@ -130,13 +137,13 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         // Pre-tokenized pieces repeat (words); a long unsplit text does not and is not cached.
         guard piece.utf8.count <= 64 else { return model.encode(piece) }
         lock.lock()
-        let cached = cache[piece]
+        let cached = cache[TokenKey(text: piece)]
         lock.unlock()
         if let cached { return cached }
         let ids = model.encode(piece)
         lock.lock()
         if cache.count > 50_000 { cache.removeAll(keepingCapacity: true) }
-        cache[piece] = ids
+        cache[TokenKey(text: piece)] = ids
         lock.unlock()
         return ids
     }

@@ -39,7 +39,7 @@ struct BadTokenizer: Sendable, CustomTestStringConvertible {
         BadTokenizer("negative added-token id", expected: ["tokenizer.json: added_tokens[0].id:", "id -5", "'<s>'"]) {
             $0["added_tokens"] = [["id": -5, "content": "<s>", "special": true]]
         },
-        BadTokenizer("vocab id 10^12 used in a merge", expected: ["tokenizer.json: model.vocab:", "id 1000000000000 for 'b'", "[0, 1030)"], model: {
+        BadTokenizer("vocab id 10^12 used in a merge", expected: ["tokenizer.json: model.vocab:", "id 1000000000000 for 'b'", "[0, 6)"], model: {
             $0["vocab"] = ["a": 0, "b": 1_000_000_000_000, "c": 2, "Ġ": 3, "ab": 4]
         }),
         BadTokenizer("added-token id 10^12", expected: ["added_tokens[0].id:", "id 1000000000000"]) {
@@ -48,8 +48,8 @@ struct BadTokenizer: Sendable, CustomTestStringConvertible {
         BadTokenizer("vocab id 5*10^8", expected: ["model.vocab:", "id 500000000 for 'c'"], model: {
             $0["vocab"] = ["a": 0, "b": 1, "c": 500_000_000, "Ġ": 3, "ab": 4]
         }),
-        BadTokenizer("vocab id just past the bound", expected: ["model.vocab:", "id 1030 for 'c'", "[0, 1030)", "5 tokens in model.vocab and 1 added"], model: {
-            $0["vocab"] = ["a": 0, "b": 1, "c": 1_030, "Ġ": 3, "ab": 4]
+        BadTokenizer("vocab id just past the dense bound", expected: ["model.vocab:", "id 6 for 'c'", "[0, 6)", "5 tokens in model.vocab and 1 added"], model: {
+            $0["vocab"] = ["a": 0, "b": 1, "c": 6, "Ġ": 3, "ab": 4]
         }),
         BadTokenizer("duplicate vocab ids", expected: ["model.vocab:", "'a' and 'c' have the same id 0"], model: {
             $0["vocab"] = ["a": 0, "b": 1, "c": 0, "Ġ": 3, "ab": 4]
@@ -115,16 +115,23 @@ struct BadTokenizer: Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// Ids may leave holes up to the bound: the table of tokens by id has one slot per id up to the largest.
+    /// An added token that repeats a vocab token leaves room for a hole below the bound.
     @Test func holesBelowTheBoundLoad() throws {
+        // 5 vocab tokens + 1 added token (also in the vocab): ids below 6, and id 2 has no token.
         let data = try TinyTokenizer.json({
-            $0["added_tokens"] = [["id": 1_029, "content": "c", "special": false]]
+            $0["added_tokens"] = [["id": 5, "content": "c", "special": false]]
             $0["post_processor"] = nil
-        }, model: { $0["vocab"] = ["a": 0, "b": 1, "Ġ": 3, "ab": 4, "c": 1_029] })
+        }, model: { $0["vocab"] = ["a": 0, "b": 1, "Ġ": 3, "ab": 4, "c": 5] })
         let tokenizer = try BPETokenizer(json: data)
-        #expect(tokenizer.vocabularySize == 1_030)
-        #expect(tokenizer.encode("ab c", addSpecialTokens: false) == [4, 3, 1_029])
+        #expect(tokenizer.vocabularySize == 6)
+        #expect(tokenizer.encode("ab c", addSpecialTokens: false) == [4, 3, 5])
         // An id without a token decodes to nothing and does not count as the start of the text.
-        #expect(tokenizer.decode([2, 1_029], skipSpecialTokens: false) == "c")
+        #expect(tokenizer.decode([2, 5], skipSpecialTokens: false) == "c")
+    }
+
+    @Test func repeatedVocabKeyIsAnError() throws {
+        let json = #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2}, "merges": []}}"#
+        let error = try #require(throws: TokenizerError.self) { try BPETokenizer(json: Data(json.utf8)) }
+        #expect(error.description == "tokenizer.json: model.vocab: 'a' appears twice (ids 0 and 2)")
     }
 }

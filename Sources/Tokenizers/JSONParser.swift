@@ -19,6 +19,7 @@ struct JSONParser {
     /// - file: named in errors, e.g. "tokenizer.json: invalid JSON at byte 12: expected ':'".
     static func parse(_ bytes: [UInt8], file: String) throws -> Any {
         var parser = JSONParser(bytes: bytes)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }  // a UTF-8 byte order mark
         do {
             let value = try parser.value(depth: 0)
             parser.skipWhitespace()

@@ -90,9 +90,8 @@ struct TokenKey: Hashable, Sendable {
 
     static func == (a: TokenKey, b: TokenKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
 
-    func hash(into hasher: inout Hasher) {
-        for byte in text.utf8 { hasher.combine(byte) }
-    }
+    /// String's own hash: equal for canonically equivalent strings, so it agrees with the stricter `==`.
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }
 
 /// Token string → id, with keys compared exactly (`TokenKey`).

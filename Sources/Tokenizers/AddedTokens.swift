@@ -9,26 +9,25 @@ struct AddedTokens: Sendable {
     }
 
     let tokens: [Token]
-    /// Contents sorted longest first, so the longest match wins.
-    private let byLength: [Token]
-    /// First characters of all contents: most positions are rejected by one set lookup.
-    private let firstCharacters: Set<Character>
+    /// Tokens by their first character, each list longest first so the longest match wins: most positions
+    /// are rejected by one lookup, and a match is tried only against tokens that start there.
+    private let byFirstCharacter: [Character: [Token]]
 
     /// - tokens: what `split` matches (contents already normalised by the caller where needed).
     init(tokens: [Token]) {
         self.tokens = tokens
-        byLength = tokens.filter { !$0.content.isEmpty }.sorted { $0.content.count > $1.content.count }
-        firstCharacters = Set(byLength.compactMap(\.content.first))
+        let byLength = tokens.filter { !$0.content.isEmpty }.sorted { $0.content.count > $1.content.count }
+        byFirstCharacter = Dictionary(grouping: byLength) { $0.content.first ?? " " }
     }
 
     /// Splits `text` into plain segments and added-token ids, in order.
     func split(_ text: String) -> [Segment] {
-        guard !byLength.isEmpty else { return [.text(text)] }
+        guard !byFirstCharacter.isEmpty else { return [.text(text)] }
         var segments: [Segment] = []
         var plainStart = text.startIndex
         var cursor = text.startIndex
         while cursor < text.endIndex {
-            if firstCharacters.contains(text[cursor]), let token = byLength.first(where: { text[cursor...].hasPrefix($0.content) }) {
+            if let candidates = byFirstCharacter[text[cursor]], let token = candidates.first(where: { text[cursor...].hasPrefix($0.content) }) {
                 if plainStart < cursor { segments.append(.text(String(text[plainStart..<cursor]))) }
                 segments.append(.token(token.id))
                 // hasPrefix compares characters, so the match is `content.count` characters long; the limit

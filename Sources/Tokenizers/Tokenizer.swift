@@ -59,6 +59,10 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         try self.init(json: data)
     }
 
+    /// Parses the contents of a tokenizer.json. Bad input throws a `TokenizerError` naming the field, before
+    /// anything is sized from it: ids must be unique and below the number of tokens (`Vocabulary`), a Split
+    /// pattern may not repeat a repetition (`RegexBudget`), normalizers and decoders may grow text at most
+    /// `maximumTextGrowth` times.
     public init(json data: Data) throws {
         let bytes = [UInt8](data)
         guard let object = try JSONParser.parse(bytes, file: "tokenizer.json") as? [String: Any] else {

@@ -14,4 +14,15 @@ import Testing
         #expect(added.split("") == [])
         #expect(AddedTokens(tokens: []).split("<s>") == [.text("<s>")])
     }
+
+    /// Added tokens match exact scalars: not a canonically equivalent spelling, and also inside a cluster.
+    @Test func matchingIsByScalars() {
+        let added = AddedTokens(tokens: [
+            .init(id: 1, content: "\u{E9}", special: false, normalized: false),   // é, one scalar
+            .init(id: 2, content: "\u{301}", special: false, normalized: false),  // combining acute
+        ])
+        let segments = added.split("e\u{301}\u{E9}")
+        #expect(segments == [.text("e"), .token(2), .token(1)])
+        if case .text(let plain) = segments.first { #expect(plain.unicodeScalars.elementsEqual("e".unicodeScalars)) }
+    }
 }

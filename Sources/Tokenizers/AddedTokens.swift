@@ -9,35 +9,40 @@ struct AddedTokens: Sendable {
     }
 
     let tokens: [Token]
-    /// Contents sorted longest first, so the longest match wins.
-    private let byLength: [Token]
-    /// First characters of all contents: most positions are rejected by one set lookup.
-    private let firstCharacters: Set<Character>
+    /// Tokens by their first scalar, each list longest first so the longest match wins: most positions are
+    /// rejected by one lookup, and a match is tried only against tokens that start there.
+    private let byFirstScalar: [Unicode.Scalar: [Token]]
 
     /// - tokens: what `split` matches (contents already normalised by the caller where needed).
     init(tokens: [Token]) {
         self.tokens = tokens
-        byLength = tokens.filter { !$0.content.isEmpty }.sorted { $0.content.count > $1.content.count }
-        firstCharacters = Set(byLength.compactMap(\.content.first))
+        let byLength = tokens.filter { !$0.content.isEmpty }.sorted { $0.content.unicodeScalars.count > $1.content.unicodeScalars.count }
+        byFirstScalar = Dictionary(grouping: byLength) { $0.content.unicodeScalars.first ?? " " }
     }
 
-    /// Splits `text` into plain segments and added-token ids, in order.
+    /// Splits `text` into plain segments and added-token ids, in order, leftmost-longest first.
+    ///
+    /// Matching is by Unicode scalars, as tokenizers matches bytes: not by Characters, which would compare
+    /// canonically equivalent spellings as equal and could not match inside a grapheme cluster.
     func split(_ text: String) -> [Segment] {
-        guard !byLength.isEmpty else { return [.text(text)] }
+        guard !byFirstScalar.isEmpty else { return [.text(text)] }
+        let scalars = text.unicodeScalars
         var segments: [Segment] = []
-        var plainStart = text.startIndex
-        var cursor = text.startIndex
-        while cursor < text.endIndex {
-            if firstCharacters.contains(text[cursor]), let token = byLength.first(where: { text[cursor...].hasPrefix($0.content) }) {
-                if plainStart < cursor { segments.append(.text(String(text[plainStart..<cursor]))) }
+        var plainStart = scalars.startIndex
+        var cursor = scalars.startIndex
+        while cursor < scalars.endIndex {
+            if let candidates = byFirstScalar[scalars[cursor]],
+               let token = candidates.first(where: { scalars[cursor...].starts(with: $0.content.unicodeScalars) }) {
+                if plainStart < cursor { segments.append(.text(String(scalars[plainStart..<cursor]))) }
                 segments.append(.token(token.id))
-                cursor = text.index(cursor, offsetBy: token.content.count)
+                // The match is exactly the token's scalars, so this stays inside the text.
+                cursor = scalars.index(cursor, offsetBy: token.content.unicodeScalars.count, limitedBy: scalars.endIndex) ?? scalars.endIndex
                 plainStart = cursor
             } else {
-                cursor = text.index(after: cursor)
+                cursor = scalars.index(after: cursor)
             }
         }
-        if plainStart < text.endIndex { segments.append(.text(String(text[plainStart...]))) }
+        if plainStart < scalars.endIndex { segments.append(.text(String(scalars[plainStart...]))) }
         return segments
     }
 

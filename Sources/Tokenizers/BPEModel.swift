@@ -5,7 +5,7 @@ import Foundation
 /// Merges are applied lowest rank first, leftmost first, with a heap, so a long unsplit text
 /// (SentencePiece-style tokenizers have no pre-tokenizer) encodes in O(n log n).
 struct BPEModel: Sendable {
-    let vocabulary: [String: Int]
+    let vocabulary: TokenIDs
     /// `(left id, right id)` packed into a UInt64 → (rank, merged id).
     let merges: [UInt64: (rank: Int, merged: Int)]
     let unknownID: Int?
@@ -13,17 +13,18 @@ struct BPEModel: Sendable {
     let byteFallback: Bool
     let ignoreMerges: Bool
     /// `[256]` id of `<0xXX>` for each byte, when byte fallback is on.
+    /// - vocabulary: token → id, every id validated by `Vocabulary`.
     let byteIDs: [Int?]
 
-    init(vocabulary: [String: Int], merges: [(String, String)], unknownToken: String?, fuseUnknown: Bool,
+    init(vocabulary: TokenIDs, merges: [(String, String)], unknownToken: String?, fuseUnknown: Bool,
          byteFallback: Bool, ignoreMerges: Bool) throws {
         self.vocabulary = vocabulary
         var table: [UInt64: (Int, Int)] = [:]
         for (rank, (left, right)) in merges.enumerated() {
-            guard let a = vocabulary[left], let b = vocabulary[right] else {
-                throw TokenizerError.unknownToken(vocabulary[left] == nil ? left : right)
+            guard let a = vocabulary[left], let b = vocabulary[right], let merged = vocabulary[left + right] else {
+                let missing = [left, right].first { vocabulary[$0] == nil } ?? left + right
+                throw TokenizerError.invalid("model.merges[\(rank)]", "token \(Vocabulary.quoted(missing)) is not in model.vocab")
             }
-            guard let merged = vocabulary[left + right] else { throw TokenizerError.unknownToken(left + right) }
             let key = Self.key(a, b)
             if table[key] == nil { table[key] = (rank, merged) }
         }
@@ -35,7 +36,10 @@ struct BPEModel: Sendable {
         byteIDs = (0..<256).map { vocabulary[String(format: "<0x%02X>", $0)] }
     }
 
-    @inline(__always) static func key(_ a: Int, _ b: Int) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
+    /// Both ids in one key. Ids are in [0, `Vocabulary.maximumCount`), checked at load, so they fit 32 bits.
+    @inline(__always) static func key(_ a: Int, _ b: Int) -> UInt64 {
+        UInt64(UInt32(truncatingIfNeeded: a)) << 32 | UInt64(UInt32(truncatingIfNeeded: b))
+    }
 
     /// Token ids of one pre-tokenized piece.
     func encode(_ word: String) -> [Int] {
@@ -48,9 +52,8 @@ struct BPEModel: Sendable {
             if let id = vocabulary[text] {
                 symbols.append(id)
                 previousWasUnknown = false
-            } else if byteFallback, text.utf8.allSatisfy({ byteIDs[Int($0)] != nil }) {
-                // safe: every byte was just checked to have an id.
-                symbols.append(contentsOf: text.utf8.map { byteIDs[Int($0)]! })
+            } else if byteFallback, case let bytes = text.utf8.compactMap({ byteIDs[Int($0)] }), bytes.count == text.utf8.count {
+                symbols.append(contentsOf: bytes)
                 previousWasUnknown = false
             } else if let unknownID {
                 if !(fuseUnknown && previousWasUnknown) { symbols.append(unknownID) }

@@ -25,7 +25,8 @@ struct SplitPreTokenizer: PreTokenizer, @unchecked Sendable {
     func split(_ piece: String, first: Bool) -> [String] {
         var pieces: [(Substring, isMatch: Bool)] = []
         var cursor = piece.startIndex
-        for match in regex.matchRanges(in: piece) {
+        // A pattern that runs out of its work budget leaves the rest of the piece as one gap.
+        for match in regex.matchRanges(in: piece).ranges {
             if cursor < match.lowerBound { pieces.append((piece[cursor..<match.lowerBound], invert)) }
             pieces.append((piece[match], !invert))
             cursor = match.upperBound
@@ -133,9 +134,9 @@ enum PreTokenizerFactory {
         case "Split":
             let behaviorName = json.string("behavior") ?? "Isolated"
             guard let behavior = SplitPreTokenizer.Behavior(rawValue: behaviorName) else {
-                throw TokenizerError.unsupported(field: json.path + ".behavior", type: behaviorName)
+                throw TokenizerError.unsupported(field: json.field("behavior"), type: behaviorName)
             }
-            return SplitPreTokenizer(regex: try json.pattern("pattern").compile(field: json.path + ".pattern"),
+            return SplitPreTokenizer(regex: try json.pattern("pattern").compile(field: json.field("pattern")),
                                      behavior: behavior, invert: json.bool("invert") ?? false)
         case "ByteLevel":
             let regex = (json.bool("use_regex") ?? true)

@@ -42,6 +42,10 @@ struct TokenDecoder: Sendable {
         var decoder = TokenDecoder()
         guard let json else { return decoder }
         try decoder.add(json)
+        let growth = TextGrowth.product(decoder.replacements.map { TextGrowth.ofReplacing($0.0, with: $0.1) })
+        guard growth <= maximumTextGrowth else {
+            throw TokenizerError.invalid(json.path, "the Replace stages can make a token up to \(growth) times longer; at most \(maximumTextGrowth) is supported")
+        }
         return decoder
     }
 
@@ -57,7 +61,7 @@ struct TokenDecoder: Sendable {
             break  // tokens are concatenated anyway
         case "Replace":
             guard case .literal(let target) = try json.pattern("pattern") else {
-                throw TokenizerError.unsupported(field: json.path + ".pattern", type: "Regex")
+                throw TokenizerError.unsupported(field: json.field("pattern"), type: "Regex")
             }
             replacements.append((target, try json.requireString("content")))
         case "Strip":
@@ -81,17 +85,18 @@ struct PostProcessor: Sendable {
     var prefix: [Int] = []
     var suffix: [Int] = []
 
-    static func make(_ json: JSONObject?, vocabulary: (String) -> Int?) throws -> PostProcessor {
+    /// - tokenCount: ids of special tokens must be below it; vocabulary: the id of a token.
+    static func make(_ json: JSONObject?, tokenCount: Int, vocabulary: (String) -> Int?) throws -> PostProcessor {
         var processor = PostProcessor()
         guard let json else { return processor }
-        try processor.add(json, vocabulary: vocabulary)
+        try processor.add(json, tokenCount: tokenCount, vocabulary: vocabulary)
         return processor
     }
 
-    private mutating func add(_ json: JSONObject, vocabulary: (String) -> Int?) throws {
+    private mutating func add(_ json: JSONObject, tokenCount: Int, vocabulary: (String) -> Int?) throws {
         switch try json.type() {
         case "Sequence":
-            for stage in json.objects("processors") { try add(stage, vocabulary: vocabulary) }
+            for stage in json.objects("processors") { try add(stage, tokenCount: tokenCount, vocabulary: vocabulary) }
         case "ByteLevel":
             break  // only adjusts offsets
         case "TemplateProcessing":
@@ -103,7 +108,16 @@ struct PostProcessor: Sendable {
                 guard let token = entry["SpecialToken"] as? [String: Any], let name = token["id"] as? String else {
                     throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "\(json.path).single[\(index)] is neither Sequence nor SpecialToken")
                 }
-                let ids = (special?.object(name)?.values["ids"] as? [Int]) ?? vocabulary(name).map { [$0] }
+                let field = json.field("special_tokens") + "." + name + ".ids"
+                var ids = vocabulary(name).map { [$0] }
+                if let listed = special?.object(name)?.values["ids"] as? [Any] {
+                    ids = try listed.map { item in
+                        guard let id = JSONObject.exactInteger(item), id >= 0, id < tokenCount else {
+                            throw TokenizerError.invalid(field, "\(String(describing: item).prefix(40)) is not a token id in [0, \(tokenCount))")
+                        }
+                        return id
+                    }
+                }
                 guard let ids else { throw TokenizerError.unknownToken(name) }
                 if seenSequence { suffix += ids } else { prefix += ids }
             }

@@ -47,7 +47,8 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     let skippedIDs: Set<Int>
     /// Added tokens matched in normalised text, by their normalised content.
     let normalizedAddedTokens: AddedTokens
-    private var cache: [String: [Int]] = [:]
+    /// Ids of recent pieces, keyed exactly: canonically equivalent pieces can be different tokens.
+    private var cache: [TokenKey: [Int]] = [:]
     private let lock = NSLock()
 
     public var vocabularySize: Int { tokensByID.count }
@@ -58,58 +59,52 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         try self.init(json: data)
     }
 
+    /// Parses the contents of a tokenizer.json. Bad input throws a `TokenizerError` naming the field, before
+    /// anything is sized from it: ids must be unique and below the number of tokens (`Vocabulary`), a Split
+    /// pattern may not repeat a repetition (`RegexBudget`), normalizers and decoders may grow text at most
+    /// `maximumTextGrowth` times.
     public init(json data: Data) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let bytes = [UInt8](data)
+        guard let object = try JSONParser.parse(bytes, file: "tokenizer.json") as? [String: Any] else {
             throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "not a JSON object")
         }
-        let root = JSONObject(object, path: "tokenizer")
+        let root = JSONObject(object, path: "")
         guard let modelJSON = root.object("model") else { throw TokenizerError.missingField("model") }
         let modelType = modelJSON.string("type") ?? "BPE"
         guard modelType == "BPE" else { throw TokenizerError.unsupported(field: "model", type: modelType) }
-        guard let rawVocabulary = modelJSON.values["vocab"] as? [String: Any] else { throw TokenizerError.missingField("model.vocab") }
-        var vocabulary: [String: Int] = [:]
-        for (token, value) in rawVocabulary {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
-                throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "model.vocab['\(token)'] is not a token id")
-            }
-            vocabulary[token] = id
+        // The vocab's keys come from RawVocabulary, which keeps keys that differ only in Unicode normalisation apart.
+        guard modelJSON.values["vocab"] is [String: Any], let rawVocabulary = RawVocabulary.entries(in: bytes) else {
+            throw TokenizerError.missingField("model.vocab")
         }
+        let table = try Vocabulary(vocabulary: rawVocabulary, addedTokens: root.objects("added_tokens"))
         var merges: [(String, String)] = []
         for (index, item) in ((modelJSON.values["merges"] as? [Any]) ?? []).enumerated() {
             if let pair = item as? [String], pair.count == 2 {
                 merges.append((pair[0], pair[1]))
-            } else if let line = item as? String, let space = line.firstIndex(of: " ") {
-                merges.append((String(line[..<space]), String(line[line.index(after: space)...])))
+            } else if let line = item as? String, let space = line.unicodeScalars.firstIndex(of: " ") {
+                // Split on the scalar: a space followed by a combining mark is one Character.
+                let scalars = line.unicodeScalars
+                merges.append((String(scalars[..<space]), String(scalars[scalars.index(after: space)...])))
             } else {
-                throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "model.merges[\(index)] is not a pair")
+                throw TokenizerError.invalid("model.merges[\(index)]", "not a pair of tokens")
             }
         }
-        var added: [AddedTokens.Token] = []
-        for entry in root.objects("added_tokens") {
-            guard let id = entry.int("id"), let content = entry.string("content") else {
-                throw TokenizerError.invalidJSON(file: "tokenizer.json", reason: "\(entry.path) needs id and content")
-            }
-            added.append(.init(id: id, content: content, special: entry.bool("special") ?? false,
-                               normalized: entry.bool("normalized") ?? false))
-            vocabulary[content] = vocabulary[content] ?? id
-        }
+        let vocabulary = table.ids
+        let added = table.added
         model = try BPEModel(vocabulary: vocabulary, merges: merges, unknownToken: modelJSON.string("unk_token"),
                              fuseUnknown: modelJSON.bool("fuse_unk") ?? false, byteFallback: modelJSON.bool("byte_fallback") ?? false,
                              ignoreMerges: modelJSON.bool("ignore_merges") ?? false)
         normalizer = try NormalizerFactory.make(root.object("normalizer"))
         preTokenizer = try PreTokenizerFactory.make(root.object("pre_tokenizer"))
         decoder = try TokenDecoder.make(root.object("decoder"))
-        postProcessor = try PostProcessor.make(root.object("post_processor")) { vocabulary[$0] }
+        postProcessor = try PostProcessor.make(root.object("post_processor"), tokenCount: table.tokens.count) { vocabulary[$0] }
         let normalizerStage = normalizer
         addedTokens = AddedTokens(tokens: added.filter { !$0.normalized })
         normalizedAddedTokens = AddedTokens(tokens: added.filter(\.normalized).map {
             .init(id: $0.id, content: normalizerStage?.normalize($0.content) ?? $0.content, special: $0.special, normalized: true)
         })
         addedByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let size = (vocabulary.values.max() ?? -1) + 1
-        var byID = [String](repeating: "", count: size)
-        for (token, id) in vocabulary { byID[id] = token }
-        tokensByID = byID
+        tokensByID = table.tokens
         // tokenizers 0.23 leaves out special tokens matched in raw text; normalised ones stay in the text.
         skippedIDs = Set(added.filter { $0.special && !$0.normalized }.map(\.id))
     }
@@ -146,13 +141,13 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         // Pre-tokenized pieces repeat (words); a long unsplit text does not and is not cached.
         guard piece.utf8.count <= 64 else { return model.encode(piece) }
         lock.lock()
-        let cached = cache[piece]
+        let cached = cache[TokenKey(text: piece)]
         lock.unlock()
         if let cached { return cached }
         let ids = model.encode(piece)
         lock.lock()
         if cache.count > 50_000 { cache.removeAll(keepingCapacity: true) }
-        cache[piece] = ids
+        cache[TokenKey(text: piece)] = ids
         lock.unlock()
         return ids
     }
@@ -167,7 +162,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             state.outputAny = true
             return bytes
         }
-        let bytes = decoder.bytes(of: tokensByID[id], atStart: !state.outputAny)
+        let token = tokensByID[id]
+        guard !token.isEmpty else { return [] }  // an id no token has
+        let bytes = decoder.bytes(of: token, atStart: !state.outputAny)
         state.outputAny = true
         return bytes
     }

@@ -18,3 +18,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension TokenizerError {
+    /// A tokenizer.json field with a bad value: "tokenizer.json: model.vocab: id -5 ...".
+    static func invalid(_ field: String, _ reason: String) -> TokenizerError {
+        .invalidJSON(file: "tokenizer.json", reason: "\(field): \(reason)")
+    }
+}

@@ -46,8 +46,15 @@ enum LibraryDirectory {
         }
     }
 
-    /// Whether `name` is a temporary file of `DiskTier.store` (`.<key>.<uuid>.tmp`).
-    static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
+    /// Whether `name` is a temporary file of `DiskTier.store`, exactly `.<64 hex key>.<UUID>.tmp`: nothing
+    /// else in the directory (a user's own `.notes.tmp`) is ever removed.
+    static func isTemporary(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)  // ["", key, uuid, "tmp"]
+        guard parts.count == 4, parts[0].isEmpty, parts[3] == "tmp" else { return false }
+        let hex = parts[1]
+        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return false }
+        return UUID(uuidString: String(parts[2])) != nil
+    }
 
     /// Removes temporary files last modified more than `age` seconds before `now`: left by a writer that was
     /// killed between creating and renaming them. Younger ones may belong to a writer at work in another

@@ -46,6 +46,7 @@ public struct DecodeLoop {
     public func run(from logits: Logits, at position: Int, step: (ArraySlice<Float>) throws -> DecodeStep,
                     overflow: ((Int) throws -> Int?)? = nil) throws -> Outcome {
         var outcome = Outcome(logits: logits, position: position, fed: 0, contextFull: false)
+        guard logits.rows > 0 else { throw EngineError.emptyInput("logits to decode from (the forward pass returned no rows)") }
         while case .feed(let token) = try step(outcome.logits.last) {
             if outcome.position >= limit {
                 guard let overflow, let next = try overflow(outcome.position), next < limit else {

@@ -30,14 +30,15 @@ public struct ContextWindow: Sendable, Equatable {
     public let tokens: Int
 
     /// - requested: the window asked for, or nil for the model's own.
-    /// - modelWindow: the model's `max_position_embeddings`.
+    /// - modelWindow: the positions the model can use (`ModelConfig.usableWindow`: `max_position_embeddings`,
+    ///   or less for dynamic NTK).
     public init(requested: Int?, modelWindow: Int) throws {
         let tokens = requested ?? modelWindow
         guard tokens >= 2 else { throw EngineError.invalidParameter(name: "context", reason: "must be >= 2, found \(tokens)") }
         guard tokens <= modelWindow else {
             throw EngineError.invalidParameter(
                 name: "context",
-                reason: "\(tokens) exceeds the model's window of \(modelWindow) tokens (max_position_embeddings); use at most \(modelWindow)")
+                reason: "\(tokens) exceeds the model's window of \(modelWindow) tokens (max_position_embeddings, or the original context of dynamic RoPE scaling); use at most \(modelWindow)")
         }
         self.tokens = tokens
     }
@@ -65,8 +66,12 @@ public struct GenerationResult: Sendable {
     public var decodeSeconds: Double
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
-    /// Tokens per second over the decode steps (each step makes one token after the first).
+    /// Forward passes of one token after the prompt (tokens fed back; the last token generated is fed only
+    /// when it was not the last one asked for, so a stop on EOS costs one more step than on the budget).
+    public var decodeSteps: Int = 0
+
+    /// Decode steps per second over the decode time.
     public var decodeTokensPerSecond: Double {
-        decodeSeconds > 0 ? Double(max(tokens.count - 1, 0)) / decodeSeconds : 0
+        decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0
     }
 }

@@ -20,11 +20,15 @@ public final class Generator {
     /// - storage: how the cache stores keys (default `.anchored`).
     /// - overflow: truncation on overflow; nil stops at the context window.
     public init(languageModel: LanguageModel, context: Int? = nil, storage: KeyStorage = .anchored, overflow: Truncation? = nil) throws {
-        let maximum = languageModel.config.maxPositionEmbeddings
+        let maximum = languageModel.config.usableWindow
         let window = context ?? maximum
         guard window >= 2 else { throw EngineError.invalidParameter(name: "context", reason: "must be >= 2, found \(window)") }
         guard window <= maximum else {
             throw EngineError.invalidParameter(name: "context", reason: "\(window) exceeds the model's window of \(maximum) positions (max_position_embeddings)")
+        }
+        if let overflow, overflow.policy != .reprefill, !languageModel.model.rotary.scaling.composes {
+            throw EngineError.invalidParameter(name: "overflow", reason: "\(overflow.policy.rawValue) moves cached keys, but this model's RoPE scaling "
+                                               + "(\(languageModel.model.rotary.scaling)) does not compose rotations; use reprefill")
         }
         if let overflow, overflow.keep >= window - 1 {
             throw EngineError.invalidParameter(name: "keep", reason: "\(overflow.keep) must be below the context window minus one (\(window - 1))")
@@ -64,6 +68,7 @@ public final class Generator {
                                    onText: (String) -> Void = { _ in }) throws -> GenerationResult {
         let model = languageModel.model
         let eos = Set(request.stopOnEOS ? model.config.eosTokenIDs : [])
+        truncations = []
         var sampler = Sampler(parameters: request.sampling)
         var decoder = StreamingDecoder(tokenizer: languageModel.tokenizer, atStart: false)
         var filter = StopStringFilter(stopStrings: request.stopStrings)
@@ -102,8 +107,10 @@ public final class Generator {
             if !rest.isEmpty { onText(rest) }
         }
         let end = Clock.now()
-        return GenerationResult(promptTokens: promptCount, tokens: generated, text: text,
+        var result = GenerationResult(promptTokens: promptCount, tokens: generated, text: text,
                                 stopReason: reason, timeToFirstToken: firstTokenTime - start, prefillSeconds: 0,
                                 decodeSeconds: generated.isEmpty ? 0 : end - firstTokenTime)
+        result.decodeSteps = outcome.fed
+        return result
     }
 }

@@ -20,10 +20,12 @@ public final class LanguageModel {
             throw EngineError.modelDirectory(path: directory.path, reason: "does not exist or is not a directory")
         }
         self.directory = directory
-        model = try LlamaModel(directory: directory)
+        // One checkpoint, loaded and hashed: the fingerprint describes the weights this model holds.
+        let config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        let checkpoint = try Checkpoint(directory: directory)
+        model = try LlamaModel(config: config, weights: try LlamaWeights(checkpoint: checkpoint, config: config))
         let tokenizerURL = (tokenizerDirectory ?? directory).appendingPathComponent("tokenizer.json")
         tokenizer = try BPETokenizer(contentsOf: tokenizerURL)
-        let checkpoint = try Checkpoint(directory: directory)
         fingerprint = Fingerprint(modelDescription: model.config.canonicalDescription + "\ndtype=\(checkpoint.dominantDType.rawValue)",
                                   weightDigest: checkpoint.weightDigest(cache: digestCache),
                                   tokenizer: FileManager.default.contents(atPath: tokenizerURL.path) ?? Data())

@@ -56,6 +56,10 @@ public struct Truncation: Sendable, Equatable {
             throw EngineError.invalidParameter(name: "keep", reason: "keeps all \(count) tokens, so nothing can be dropped")
         }
         let removed = keep..<(keep + drop)
+        if policy != .reprefill, !model.rotary.scaling.composes {
+            // Checked before anything is removed: moving keys is impossible under this scaling.
+            throw CacheError.rotationDoesNotCompose(String(describing: model.rotary.scaling))
+        }
         let survivors = Array(tokens[..<keep] + tokens[(keep + drop)...])
         let start = Clock.now()
         switch policy {

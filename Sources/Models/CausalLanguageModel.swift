@@ -14,7 +14,8 @@ public protocol CausalLanguageModel: AnyObject {
     ///
     /// Each token attends to the cells of its sequence whose position is at most its own (including the
     /// tokens of this call). A position the sequence already holds is overwritten. Throws before touching
-    /// the cache when an input is invalid.
+    /// the cache when an input is invalid; when a probe throws or returns an invalid selection, every
+    /// position of the call is removed from the sequence (its K/V were partly rewritten).
     /// - tokens, positions: `[T]`, positions distinct; returns the rows `outputs` asks for, each `[vocabularySize]`.
     /// - probe: observes attention weights and may stop rows at one layer (selective recompute).
     func forward(tokens: [Int], positions: [Int], sequence: Int, cache: KVCache, outputs: LogitRows,

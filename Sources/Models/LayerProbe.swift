@@ -7,7 +7,8 @@ public struct LayerProbe {
     /// The layer at which `select` runs, before the layer writes its K/V.
     public let selectionLayer: Int?
     /// Returns the indices (ascending, within `[0, rows)`) of the rows to keep computing. A dropped row
-    /// must be at a position its sequence already held before the call.
+    /// must be at a position its sequence already held before the call. If it throws or breaks these
+    /// rules, `forward` removes the call's positions from the sequence and rethrows.
     public let select: ((FreshProjections) throws -> [Int])?
     /// Receives `(layer, weights)` with the attention weights of the rows computed at that layer,
     /// `[rows, heads, n]` over the sequence's `n` cells in position order.

@@ -21,7 +21,7 @@ struct BenchModelOptions: ParsableArguments {
         if let model { return (try LlamaModel(directory: URL(fileURLWithPath: model)), model) }
         printError("building random \(shape.rawValue) model...")
         let config = try shape.config()
-        return (LlamaModel(config: config, weights: .random(config: config)), shape.rawValue)
+        return (try LlamaModel(config: config, weights: .random(config: config)), shape.rawValue)
     }
 }
 

@@ -53,7 +53,7 @@ struct ContextOptions: ParsableArguments {
 
     /// A generator over `languageModel` with these options; the context is checked against the model's window.
     func generator(_ languageModel: LanguageModel) throws -> Generator {
-        let window = try validated { try ContextWindow(requested: context, modelWindow: languageModel.config.maxPositionEmbeddings) }
+        let window = try validated { try ContextWindow(requested: context, modelWindow: languageModel.config.usableWindow) }
         let truncation = try truncation()
         return try validated(options: Self.optionNames) {
             try Generator(languageModel: languageModel, context: window.tokens, storage: keys, overflow: truncation)

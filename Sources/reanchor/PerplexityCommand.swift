@@ -31,7 +31,7 @@ struct PerplexityCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else { throw OptionError("cannot read --file \(file)") }
         let text = String(decoding: data, as: UTF8.self)
         let languageModel = try model.load()
-        let window = try validated { try ContextWindow(requested: context, modelWindow: languageModel.config.maxPositionEmbeddings) }
+        let window = try validated { try ContextWindow(requested: context, modelWindow: languageModel.config.usableWindow) }
         let evaluator = try validated { try PerplexityEvaluator(model: languageModel.model, context: window.tokens, stride: stride) }
         var tokens = languageModel.tokenizer.encode(text, addSpecialTokens: false)
         if let limit { tokens = Array(tokens.prefix(limit)) }

@@ -44,7 +44,7 @@ struct RAGBenchCommand: AsyncParsableCommand {
         if let shape {
             let base = try shape.config()
             let config = try base.with(maxPositionEmbeddings: max(context ?? 2048, base.maxPositionEmbeddings))
-            llama = LlamaModel(config: config, weights: .random(config: config))
+            llama = try LlamaModel(config: config, weights: .random(config: config))
             label = shape.rawValue + " (random weights)"
         }
         let experiment = try RAGExperiment(questions: questions, passages: passages, shuffleOrders: shuffleOrders,
@@ -116,7 +116,7 @@ struct RAGCommand: AsyncParsableCommand {
         let prompt = RAGTemplate().prompt(passages: passages, question: question, tokenizer: languageModel.tokenizer,
                                           bos: languageModel.config.bosTokenID)
         let request = try GenerationRequest(maxTokens: maxTokens)
-        let budget = request.tokensThatFit(promptTokens: prompt.tokens.count, context: languageModel.config.maxPositionEmbeddings)
+        let budget = request.tokensThatFit(promptTokens: prompt.tokens.count, context: languageModel.config.usableWindow)
         let composition = try await composer.compose(prompt, mode: mode, extraCapacity: budget)
         let generator = try Generator(languageModel: languageModel)
         let quiet = json

@@ -34,7 +34,7 @@ struct RopeModesCommand: ParsableCommand {
         let (costModel, costLabel) = try model.load()
         for length in lengths {
             _ = try validated(options: ["context": "contexts"]) {
-                try ContextWindow(requested: length, modelWindow: costModel.config.maxPositionEmbeddings)
+                try ContextWindow(requested: length, modelWindow: costModel.config.usableWindow)
             }
         }
         let bar = ProgressBar(label: "rope-modes")

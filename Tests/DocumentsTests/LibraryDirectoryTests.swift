@@ -42,16 +42,20 @@ import Testing
     @Test func staleTemporariesAreRemovedAndYoungOnesLeftToTheirWriter() async throws {
         let directory = TestEntries.temporaryDirectory()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let stale = directory.appendingPathComponent(".abc.1.tmp")
-        let young = directory.appendingPathComponent(".abc.2.tmp")
+        let key = String(repeating: "ab", count: 32)
+        let stale = directory.appendingPathComponent(".\(key).\(UUID().uuidString).tmp")
+        let young = directory.appendingPathComponent(".\(key).\(UUID().uuidString).tmp")
+        // A user's own files are never the library's to remove, however old and however named.
         let notTemporary = directory.appendingPathComponent("abc.tmp")
-        for file in [stale, young, notTemporary] { try Data("partial".utf8).write(to: file) }
-        for file in [stale, notTemporary] {
+        let usersHidden = directory.appendingPathComponent(".notes.tmp")
+        let almost = directory.appendingPathComponent(".\(key).not-a-uuid.tmp")
+        for file in [stale, young, notTemporary, usersHidden, almost] { try Data("partial".utf8).write(to: file) }
+        for file in [stale, notTemporary, usersHidden, almost] {
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: file.path)
         }
         let disk = try DiskTier(directory: directory, geometry: nil, staleTemporaryAge: 3600)
         #expect(!FileManager.default.fileExists(atPath: stale.path))
-        #expect(FileManager.default.fileExists(atPath: young.path) && FileManager.default.fileExists(atPath: notTemporary.path))
+        for kept in [young, notTemporary, usersHidden, almost] { #expect(FileManager.default.fileExists(atPath: kept.path)) }
         let events = await disk.takeEvents()
         #expect(events.map(\.kind) == [.removedTemporary] && events.first?.path == stale.path)
         #expect(events.first?.reason.hasPrefix("temporary file of an interrupted write, last modified 7") == true, "\(events)")

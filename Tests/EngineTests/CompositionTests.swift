@@ -34,7 +34,8 @@ import TestSupport
         let composer = try composer()
         let full = try await composer.compose(single, mode: .full)
         let anchored = try await composer.compose(single, mode: .anchored)
-        #expect(anchored.reusedTokens == single.chunkTokenCount)
+        // Cold: the chunk was computed in this request (a library miss), so nothing counts as reused.
+        #expect(anchored.reusedTokens == 0 && anchored.libraryMisses == 2)
         #expect(difference(full, anchored) <= 1e-4)
         // Served from the library the second time, still exact.
         let again = try await composer.compose(single, mode: .anchored)

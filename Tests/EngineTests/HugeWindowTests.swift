@@ -11,7 +11,7 @@ import Models
         let config = try ModelConfig(hiddenSize: 64, intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2, vocabularySize: 256,
                                      tieWordEmbeddings: true, maxPositionEmbeddings: window, ropeTheta: 500_000,
                                      bosTokenID: 0, eosTokenIDs: [1])
-        let model = LlamaModel(config: config, weights: .random(config: config))
+        let model = try LlamaModel(config: config, weights: .random(config: config))
         // What Generator does: a cache for the whole window.
         let cache = model.makeCache(capacity: config.maxPositionEmbeddings)
         let logits = try model.forward(tokens: [0, 5, 9, 12], positions: [0, 1, 2, 3], cache: cache)

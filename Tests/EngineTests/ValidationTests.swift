@@ -9,7 +9,7 @@ import Engine
         #expect(try ContextWindow(requested: 1024, modelWindow: 1024).tokens == 1024)
         #expect(throws: EngineError.invalidParameter(
             name: "context",
-            reason: "100000000 exceeds the model's window of 1024 tokens (max_position_embeddings); use at most 1024")) {
+            reason: "100000000 exceeds the model's window of 1024 tokens (max_position_embeddings, or the original context of dynamic RoPE scaling); use at most 1024")) {
             try ContextWindow(requested: 100_000_000, modelWindow: 1024)
         }
         #expect(throws: EngineError.self) { try ContextWindow(requested: Int.max, modelWindow: 1024) }

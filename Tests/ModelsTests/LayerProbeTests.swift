@@ -45,18 +45,33 @@ import TestSupport
 
     @Test func badSelectionsThrow() throws {
         let cache = model.makeCache(capacity: 16)
-        _ = try model.forward(tokens: Array(tokens.prefix(3)), positions: [0, 1, 2], cache: cache, outputs: .none)
-        func run(layer: Int?, _ select: @escaping (FreshProjections) -> [Int]) throws {
+        _ = try model.forward(tokens: [9, 9], positions: [10, 11], sequence: 1, cache: cache, outputs: .none)
+        func prefill() throws {
+            cache.remove(sequence: 0)
+            _ = try model.forward(tokens: Array(tokens.prefix(3)), positions: [0, 1, 2], cache: cache, outputs: .none)
+        }
+        func run(layer: Int?, _ select: @escaping (FreshProjections) throws -> [Int]) throws {
             _ = try model.forward(tokens: tokens, positions: Array(0..<6), sequence: 0, cache: cache, outputs: .last,
                                   probe: LayerProbe(selectionLayer: layer, select: select))
         }
-        // Rows 3..5 are new: dropping one would leave its cell unwritten above the selection layer.
-        #expect(throws: ModelError.self) { try run(layer: 1) { _ in [0, 1, 2, 3, 4] } }
-        #expect(throws: ModelError.self) { try run(layer: 1) { _ in [1, 0, 3, 4, 5] } }
-        #expect(throws: ModelError.self) { try run(layer: 1) { _ in [0, 1, 2, 3, 4, 5, 6] } }
+        struct Refused: Error {}
+        // Invalid probes are refused before anything is reserved: the cache is as it was.
+        try prefill()
         #expect(throws: ModelError.self) { try run(layer: 9) { fresh in Array(0..<fresh.rows) } }
         #expect(throws: ModelError.self) { try run(layer: nil) { fresh in Array(0..<fresh.rows) } }
+        #expect(cache.positions(of: 0) == [0, 1, 2])
+        // A bad selection at the probe layer, or a probe that throws: lower layers were rewritten, so every
+        // position of the call is removed (nothing half-written is served), and other sequences keep theirs.
+        // Rows 3..5 are new: dropping one would leave its cell unwritten above the selection layer.
+        for select: (FreshProjections) throws -> [Int] in [{ _ in [0, 1, 2, 3, 4] }, { _ in [1, 0, 3, 4, 5] },
+                                                           { _ in [0, 1, 2, 3, 4, 5, 6] }, { _ in throw Refused() }] {
+            try prefill()
+            #expect(throws: (any Error).self) { try run(layer: 1, select) }
+            #expect(cache.positions(of: 0).isEmpty)
+            #expect(cache.positions(of: 1) == [10, 11])
+        }
         // Dropping rows the sequence already held is what selective recompute does.
+        try prefill()
         try run(layer: 1) { _ in [1, 3, 4, 5] }
         #expect(cache.positions(of: 0) == Array(0..<6))
     }

@@ -82,8 +82,10 @@ import Kernels
         }
         let anchored = try drift(.anchored)
         #expect(anchored.keys == 0 && anchored.logits == 0)
+        // `pre` keeps canonical keys untouched by a shift (its key view re-rotates them), so the check that
+        // can fail is the attention path: stale per-cell angles would change the logits.
         let pre = try drift(.pre)
-        #expect(pre.keys == 0 && pre.logits == 0)
+        #expect(pre.logits == 0)
         let post = try drift(.post)
         #expect(post.keys > 0, "delta rotations of rotated keys accumulate rounding")
     }

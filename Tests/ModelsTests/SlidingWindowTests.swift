@@ -48,7 +48,7 @@ import Kernels
     @Test func fixtureDependsOnTheWindow() throws {
         let windowed = try LlamaModel(directory: directory)
         let c = windowed.config
-        let unwindowed = LlamaModel(
+        let unwindowed = try LlamaModel(
             config: try ModelConfig(architecture: c.architecture, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
                                     layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, headDimension: c.headDimension,
                                     rmsNormEpsilon: c.rmsNormEpsilon, vocabularySize: c.vocabularySize,

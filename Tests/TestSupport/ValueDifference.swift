@@ -82,6 +82,10 @@ where A.Element: BinaryFloatingPoint, B.Element: BinaryFloatingPoint {
         return ValueDifference(counts: counts, maximum: .infinity, index: nil, values: nil,
                                defect: "lengths differ, \(counts.first) vs \(counts.second)")
     }
+    guard counts.first > 0 else {
+        // Two empty results (a forward pass that returned no rows) must not pass as a match.
+        return ValueDifference(counts: counts, maximum: .infinity, index: nil, values: nil, defect: "both inputs are empty: nothing was compared")
+    }
     return ValueDifference(counts: counts, maximum: maximum, index: worst?.index,
                            values: worst.map { ($0.first, $0.second) }, defect: nil)
 }

@@ -99,9 +99,9 @@ public struct RAGExperiment {
         let items = Array(dataset.prefix(questions))
         guard !items.isEmpty else { throw EngineError.emptyInput("dataset") }
         let modes = ReuseMode.allCases.filter { $0 == .full || self.modes.contains($0) }
-        let promptContext = context ?? model.config.maxPositionEmbeddings
-        guard promptContext <= model.config.maxPositionEmbeddings else {
-            throw EngineError.invalidParameter(name: "context", reason: "\(promptContext) exceeds the model's \(model.config.maxPositionEmbeddings)-token context")
+        let promptContext = context ?? model.config.usableWindow
+        guard promptContext <= model.config.usableWindow else {
+            throw EngineError.invalidParameter(name: "context", reason: "\(promptContext) exceeds the model's \(model.config.usableWindow)-token context")
         }
         var sums: [ReuseMode: [String: Double]] = [:]
         var promptTokens = 0.0

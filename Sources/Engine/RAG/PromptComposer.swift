@@ -9,7 +9,8 @@ public struct Composition {
     /// Logits after the last query token.
     public var logits: Logits
     public var promptTokens: Int
-    /// Prompt tokens whose K/V came from a cache instead of being computed.
+    /// Prompt tokens whose K/V came from a cache (the library, or `prefix` mode's prompt cache) and were
+    /// not recomputed: chunks computed in this request on a library miss do not count.
     public var reusedTokens: Int
     /// Chunk tokens served from the library (for `prefix`: chunk tokens inside the reused prefix).
     public var chunkTokensFromLibrary: Int
@@ -61,7 +62,7 @@ public final class PromptComposer {
                         captureAttention: Bool = false) async throws -> Composition {
         guard !prompt.query.isEmpty else { throw EngineError.emptyInput("query") }
         let tokens = prompt.tokens
-        let context = model.config.maxPositionEmbeddings
+        let context = model.config.usableWindow
         guard extraCapacity >= 0, tokens.count <= context, extraCapacity <= context - tokens.count else {
             throw EngineError.invalidParameter(name: "prompt", reason: "\(tokens.count) prompt tokens (chunks \(prompt.chunks.map(\.count))) "
                                                + "plus \(extraCapacity) to generate exceed the model's \(context)-token context")
@@ -111,10 +112,14 @@ public final class PromptComposer {
             }
             var offset = prompt.prefix.count
             var fromLibrary = 0
+            var servedPositions = Set(0..<prefixFromLibrary)
             var chunkPositions: [Int] = []
             for chunk in prompt.chunks where !chunk.isEmpty {
                 let (slice, hit) = try await chunkSlice(chunk, context: prompt.prefix)
-                if hit { fromLibrary += chunk.count }
+                if hit {
+                    fromLibrary += chunk.count
+                    servedPositions.formUnion(offset..<(offset + chunk.count))
+                }
                 if hit { hits += 1 } else { misses += 1 }
                 if mode == .naive {
                     // Keys stay rotated for the positions they were encoded at (right after the prefix).
@@ -139,7 +144,7 @@ public final class PromptComposer {
                                            outputs: .last, probe: probe)
             }
             return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
-                               reusedTokens: prefixFromLibrary + prompt.chunkTokenCount - recomputed.count, chunkTokensFromLibrary: fromLibrary,
+                               reusedTokens: servedPositions.subtracting(recomputed).count, chunkTokensFromLibrary: fromLibrary,
                                seconds: Clock.now() - started, attention: attention, recomputedPositions: recomputed,
                                libraryHits: hits, libraryMisses: misses)
         }

@@ -42,9 +42,9 @@ public struct BlendParameters: Sendable, Equatable {
         case output
     }
 
-    public var ratio: Double
-    public var checkLayer: Int
-    public var deviation: Deviation
+    public let ratio: Double
+    public let checkLayer: Int
+    public let deviation: Deviation
 
     /// Ratio 0.15 at layer 1, as in the CacheBlend paper, ranked by `output`: the K/V deviation as the
     /// query sees it. On the trained models it cuts the KL to full recompute by about two thirds where the

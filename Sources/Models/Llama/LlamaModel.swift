@@ -15,7 +15,9 @@ public final class LlamaModel: CausalLanguageModel {
     private let block: LlamaBlock
     private let workspace = Workspace()
 
-    public init(config: ModelConfig, weights: LlamaWeights) {
+    /// Throws `ModelError.shapeMismatch` when a weight's shape is not what `config` says.
+    public init(config: ModelConfig, weights: LlamaWeights) throws {
+        try weights.checkShapes(against: config)
         self.config = config
         self.weights = weights
         rotary = config.rotary
@@ -26,7 +28,7 @@ public final class LlamaModel: CausalLanguageModel {
     public convenience init(directory: URL) throws {
         let config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
         let checkpoint = try Checkpoint(directory: directory)
-        self.init(config: config, weights: try LlamaWeights(checkpoint: checkpoint, config: config))
+        try self.init(config: config, weights: try LlamaWeights(checkpoint: checkpoint, config: config))
     }
 
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache, outputs: LogitRows = .last,
@@ -36,8 +38,16 @@ public final class LlamaModel: CausalLanguageModel {
         let held = probe?.select == nil ? [] : Set(cache.positions(of: sequence)).intersection(positions)
         let cells = try cache.reserve(sequence: sequence, positions: positions)
         let x = embed(tokens)
-        let count = try runBlocks(x, positions: positions, cells: cells, sequence: sequence, cache: cache, probe: probe, held: held)
-        return head(x, count: count, outputs: outputs)
+        let kept: [Int]
+        do {
+            kept = try runBlocks(x, positions: positions, cells: cells, sequence: sequence, cache: cache, probe: probe, held: held)
+        } catch {
+            // Only a probe throws here, after lower layers wrote K/V: the call's positions hold a mix of old and
+            // new layers, so none of them may be served. Remove them all.
+            for position in positions { cache.remove(sequence: sequence, range: position..<(position + 1)) }
+            throw error
+        }
+        return head(x, rows: kept, outputs: outputs)
     }
 
     private func validate(tokens: [Int], positions: [Int], cache: KVCache, probe: LayerProbe?) throws {
@@ -69,9 +79,11 @@ public final class LlamaModel: CausalLanguageModel {
 
     /// Runs the hidden rows `x` (`[T, hidden]`) through every block. Row `r` sits at `positions[r]` and
     /// writes its K/V into `cells[r]`. A probe may drop rows at its selection layer.
-    /// - Returns: the number of rows left; `x` then holds their final hidden states, in order.
+    /// - Returns: the indices (in the call's token list) of the rows left; `x` then holds their final
+    ///   hidden states, in order.
     private func runBlocks(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], sequence: Int, cache: KVCache,
-                           probe: LayerProbe?, held: Set<Int>) throws -> Int {
+                           probe: LayerProbe?, held: Set<Int>) throws -> [Int] {
+        var rowIndices = Array(positions.indices)
         var count = positions.count
         var positions = positions
         var cells = cells
@@ -102,9 +114,10 @@ public final class LlamaModel: CausalLanguageModel {
                 }
                 positions = kept.map { positions[$0] }
                 cells = kept.map { cells[$0] }
+                rowIndices = kept.map { rowIndices[$0] }
                 queryPositions = positions.map { Int32($0) }
                 count = kept.count
-                if count == 0 { return 0 }
+                if count == 0 { return [] }
             }
             let captured = block.finishAttention(x: x, qkv: qkv, rows: count, layer: layer, cells: cells, positions: queryPositions,
                                                  sequence: sequence, cache: cache, weights: weights, workspace: w, cos: cos, sin: sin,
@@ -112,7 +125,7 @@ public final class LlamaModel: CausalLanguageModel {
             probe?.attention?(layer, captured)
             block.finishMLP(x: x, rows: count, weights: weights, workspace: w)
         }
-        return count
+        return rowIndices
     }
 
     /// A copy of the rows' fresh projections for a probe: queries rotated, keys rotated to the rows' positions.
@@ -155,10 +168,12 @@ public final class LlamaModel: CausalLanguageModel {
         }
     }
 
-    /// Final norm and LM head on the rows `outputs` asks for, of the `count` rows in `x`.
-    private func head(_ x: UnsafeMutablePointer<Float>, count: Int, outputs: LogitRows) -> Logits {
+    /// Final norm and LM head on the rows `outputs` asks for, of the rows left in `x` (`rows`: their
+    /// indices in the call's token list, which the logits report).
+    private func head(_ x: UnsafeMutablePointer<Float>, rows kept: [Int], outputs: LogitRows) -> Logits {
         let hidden = config.hiddenSize
         let vocabulary = config.vocabularySize
+        let count = kept.count
         let indices: [Int]
         switch outputs {
         case .none: indices = []
@@ -179,6 +194,6 @@ public final class LlamaModel: CausalLanguageModel {
             guard let base = buffer.baseAddress else { return }
             weights.lmHead.apply(normed, count: rows, into: base)
         }
-        return Logits(vocabularySize: vocabulary, tokenIndices: indices, values: values)
+        return Logits(vocabularySize: vocabulary, tokenIndices: indices.map { kept[$0] }, values: values)
     }
 }

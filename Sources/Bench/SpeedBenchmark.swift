@@ -35,7 +35,8 @@ public struct SpeedBenchmark {
     /// FLOPs of a prefill of `tokens` tokens that produces logits for the last one (causal attention).
     public func prefillFlops(tokens: Int) -> Double {
         let config = model.config
-        let perToken = Double(model.weights.bytesPerToken - model.weights.lmHead.byteCount) / 4 * 2
+        let perToken = Double(model.weights.blocks.reduce(0) { $0 + $1.qkv.elementCount + $1.output.elementCount
+            + $1.gateUp.elementCount + $1.down.elementCount }) * 2
         let attention = 4 * Double(config.layers * config.heads * config.headDimension) * Double(tokens) * Double(tokens + 1) / 2
         return perToken * Double(tokens) + attention + 2 * Double(config.vocabularySize * config.hiddenSize)
     }

@@ -17,6 +17,17 @@ public struct BlockWeights: Sendable {
     public let gateUp: Matrix
     /// `[hidden, intermediate]`.
     public let down: Matrix
+
+    public init(attentionNorm: FloatBuffer, qkv: Matrix, qkvBias: FloatBuffer?, output: Matrix, mlpNorm: FloatBuffer,
+                gateUp: Matrix, down: Matrix) {
+        self.attentionNorm = attentionNorm
+        self.qkv = qkv
+        self.qkvBias = qkvBias
+        self.output = output
+        self.mlpNorm = mlpNorm
+        self.gateUp = gateUp
+        self.down = down
+    }
 }
 
 /// All weights of a Llama-family model. Matrices are kept in the format chosen at load (`WeightFormat`):

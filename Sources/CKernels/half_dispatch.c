@@ -23,10 +23,23 @@ static int valid(int path, int format) {
         && (format == CK_HALF_BF16 || format == CK_HALF_F16);
 }
 
-int ck_half_gemv(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y) {
+void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, const float *x, float *y, int threads);
+
+static int gemv_threads = 2;
+
+void ck_set_gemv_threads(int threads) { gemv_threads = threads < 1 ? 1 : (threads > 2 ? 2 : threads); }
+
+int ck_get_gemv_threads(void) { return gemv_threads; }
+
+int ck_half_gemv_threads(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y,
+                         int threads) {
     if (!valid(path, format) || rows < 0 || columns < 0) return -1;
-    gemv_table[path][format](w, rows, columns, x, y);
+    ck_gemv_run(gemv_table[path][format], w, rows, columns, x, y, threads);
     return 0;
+}
+
+int ck_half_gemv(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y) {
+    return ck_half_gemv_threads(path, format, w, rows, columns, x, y, gemv_threads);
 }
 
 int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst) {

@@ -90,6 +90,23 @@ import Kernels
         #expect(KernelPath.best.isSupported)
     }
 
+    /// Two cores split the rows at a multiple of 4, so each row is summed as on one core: bit-identical.
+    @Test(arguments: KernelPath.allCases.filter(\.isSupported))
+    func twoCoresGiveTheSameBits(path: KernelPath) {
+        var random = SplitMix(seed: 3)
+        for format in [StorageFormat.bf16, .f16] {
+            for (rows, columns) in [(1030, 300), (2051, 131), (9, 40_000)] {
+                let weights = (0..<(rows * columns)).map { _ in random.half(format) }
+                let input = (0..<columns).map { _ in random.unit() }
+                var one = [Float](repeating: 0, count: rows)
+                var two = [Float](repeating: .nan, count: rows)
+                #expect(HalfKernels.gemv(format, path: path, weights: weights, rows: rows, columns: columns, input: input, output: &one, threads: 1))
+                #expect(HalfKernels.gemv(format, path: path, weights: weights, rows: rows, columns: columns, input: input, output: &two, threads: 2))
+                #expect(one == two, "\(path) \(format) \(rows)x\(columns)")
+            }
+        }
+    }
+
     @Test func nonFiniteSixteenBitPatternsAreFound() {
         var words = [UInt16](repeating: 0x3F80, count: 10_000)
         #expect(HalfKernels.firstNonFinite(.bf16, words, count: words.count) == nil)

@@ -49,6 +49,15 @@ int ck_best_path(void);
 /// Returns -1 (and does nothing) when `path` is unknown or unsupported here, or `format` unknown; else 0.
 int ck_half_gemv(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y);
 
+/// ck_half_gemv with `threads` (1 or 2) cores: 2 splits the rows with one persistent helper thread when the
+/// matrix is large enough (bit-identical results; see gemv_split.c).
+int ck_half_gemv_threads(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y,
+                         int threads);
+
+/// Cores ck_half_gemv uses (1 or 2; default 2, values clamped).
+void ck_set_gemv_threads(int threads);
+int ck_get_gemv_threads(void);
+
 /// dst[i] = (float)src[i] for i < count (exact). Returns -1 (and does nothing) like ck_half_gemv.
 int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst);
 

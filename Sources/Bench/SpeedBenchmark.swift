@@ -14,6 +14,11 @@ public struct SpeedBenchmark {
 
     public struct Report: Codable, Sendable {
         public var shape: String
+        /// The formats the weight matrices are kept in ("bf16", or per role when mixed).
+        public var weights: String
+        /// The 16-bit kernels' instruction-set path and GEMV cores.
+        public var kernel_path: String
+        public var gemv_threads: Int
         public var parameters: Int
         public var weight_bytes_per_token: Int
         public var prompt_tokens: Int
@@ -67,7 +72,8 @@ public struct SpeedBenchmark {
         let bandwidth = MemoryBandwidth.measureRead(threads: BLASThreads.count)
         let decodeGBs = (Double(weightBytes) + kvBytes) * decodeRate / 1e9
         let prefillGFlops = prefillFlops(tokens: promptTokens) / prefillSeconds / 1e9
-        return Report(shape: label, parameters: config.parameterCount, weight_bytes_per_token: weightBytes,
+        return Report(shape: label, weights: model.weights.formatDescription, kernel_path: KernelPath.active.rawValue,
+                      gemv_threads: HalfKernels.gemvThreads, parameters: config.parameterCount, weight_bytes_per_token: weightBytes,
                       prompt_tokens: promptTokens, decode_tokens: decodeTokens,
                       prefill_tok_s: Double(promptTokens) / prefillSeconds,
                       prefill_gflop_s: prefillGFlops, decode_tok_s: decodeRate, decode_gb_s: decodeGBs,

@@ -1,11 +1,13 @@
-// Splits a 16-bit GEMV's rows across two cores: the caller computes the first half while one persistent
-// helper thread computes the second. Decode reads every weight once per token, and one core alone cannot
-// draw the machine's memory bandwidth (measured: ~16 GB/s for one core, ~29 GB/s for two, on a 2-vCPU EPYC).
+// Shares a 16-bit GEMV's rows between the calling thread and one persistent helper thread. Decode reads
+// every weight once per token, and one core alone cannot draw the machine's memory bandwidth.
 //
-// One caller at a time uses the helper (a try-lock); a concurrent caller runs unsplit on its own thread.
-// The split falls on a multiple of 4 rows, so each row is summed exactly as the unsplit kernel sums it:
-// results are bit-identical with and without the helper. OpenBLAS is not running during decode's GEMVs (its
-// threads serve sgemm/sgemv of f32 weights only), so the two never compete for the cores.
+// Rows are claimed in chunks (a multiple of 4 rows, ~128 KiB of weights) from an atomic counter by both
+// threads, so a helper that is descheduled (the cores are shared) costs at most the chunk it holds: the
+// caller takes every chunk left. Each row is summed exactly as the unsplit kernel sums it (the kernels
+// group rows by 4 from the start of a call), so results are bit-identical with and without the helper.
+// One caller at a time uses the helper (a try-lock); a concurrent caller runs alone on its own thread.
+// OpenBLAS runs no work during these GEMVs (it serves f32 weights and prefill's sgemm), so the two never
+// compete for the cores.
 #include "ckernels.h"
 #include "half_kernels.h"
 #include <immintrin.h>
@@ -19,35 +21,50 @@ typedef void (*gemv_fn)(const uint16_t *, long, long, const float *, float *);
 static struct {
     pthread_mutex_t mutex;
     pthread_cond_t posted_signal;
-    atomic_uint posted;    // generation of the last job handed to the helper
-    atomic_uint finished;  // generation the helper last completed
-    atomic_flag busy;      // held by the one caller using the helper
+    atomic_uint posted;   // generation of the last job
+    atomic_int inside;    // 1 while the helper may read the job's fields
+    atomic_flag busy;     // held by the one caller using the helper
+    atomic_long next;     // first unclaimed row
+    atomic_long done;     // rows finished
     gemv_fn kernel;
     const uint16_t *w;
-    long rows, columns;
+    long rows, columns, chunk;
     const float *x;
     float *y;
-} split = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, 0, 0 };
+} job = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 
 static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
 static int helper_running = 0;
+
+/// Claims and computes chunks of the current job until none is left.
+static void work(void) {
+    long start;
+    while ((start = atomic_fetch_add(&job.next, job.chunk)) < job.rows) {
+        const long count = job.rows - start < job.chunk ? job.rows - start : job.chunk;
+        job.kernel(job.w + start * job.columns, count, job.columns, job.x, job.y + start);
+        atomic_fetch_add_explicit(&job.done, count, memory_order_release);
+    }
+}
 
 static void *helper_main(void *unused) {
     (void)unused;
     unsigned seen = 0;
     for (;;) {
-        // Spin briefly (jobs come back to back within a decode step), then sleep until the next one.
+        // Spin briefly (a decode step posts its GEMVs back to back), then sleep until the next job.
         int spins = 0;
-        while (atomic_load_explicit(&split.posted, memory_order_acquire) == seen) {
-            if (++spins < 20000) { _mm_pause(); continue; }
-            pthread_mutex_lock(&split.mutex);
-            while (atomic_load_explicit(&split.posted, memory_order_acquire) == seen)
-                pthread_cond_wait(&split.posted_signal, &split.mutex);
-            pthread_mutex_unlock(&split.mutex);
+        while (atomic_load(&job.posted) == seen) {
+            if (++spins < 2000) { _mm_pause(); continue; }
+            pthread_mutex_lock(&job.mutex);
+            while (atomic_load(&job.posted) == seen) pthread_cond_wait(&job.posted_signal, &job.mutex);
+            pthread_mutex_unlock(&job.mutex);
         }
-        seen = atomic_load_explicit(&split.posted, memory_order_acquire);
-        split.kernel(split.w, split.rows, split.columns, split.x, split.y);
-        atomic_store_explicit(&split.finished, seen, memory_order_release);
+        atomic_store(&job.inside, 1);
+        const unsigned generation = atomic_load(&job.posted);
+        if (generation != seen) {
+            work();
+            seen = generation;
+        }
+        atomic_store(&job.inside, 0);
     }
     return 0;
 }
@@ -62,35 +79,39 @@ static void start_helper(void) {
     pthread_attr_destroy(&attributes);
 }
 
-/// Rows below which splitting costs more than it saves (hand-off ~ a few µs; 256 K elements ~ 20 µs).
+/// Matrices below this many elements run on one core (the hand-off costs a few µs).
 static const long split_minimum_elements = 1L << 18;
 
 void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, const float *x, float *y, int threads) {
-    const long half = (rows / 8) * 4;  // a multiple of 4 rows: same per-row sums as unsplit
-    if (threads < 2 || half == 0 || rows * columns < split_minimum_elements) {
+    if (threads < 2 || rows < 8 || columns <= 0 || rows * columns < split_minimum_elements) {
         kernel(w, rows, columns, x, y);
         return;
     }
     pthread_once(&helper_once, start_helper);
-    if (!helper_running || atomic_flag_test_and_set_explicit(&split.busy, memory_order_acquire)) {
+    if (!helper_running || atomic_flag_test_and_set_explicit(&job.busy, memory_order_acquire)) {
         kernel(w, rows, columns, x, y);
         return;
     }
-    split.kernel = kernel;
-    split.w = w + half * columns;
-    split.rows = rows - half;
-    split.columns = columns;
-    split.x = x;
-    split.y = y + half;
-    pthread_mutex_lock(&split.mutex);
-    const unsigned generation = atomic_load_explicit(&split.posted, memory_order_relaxed) + 1;
-    atomic_store_explicit(&split.posted, generation, memory_order_release);
-    pthread_cond_signal(&split.posted_signal);
-    pthread_mutex_unlock(&split.mutex);
-    kernel(w, half, columns, x, y);
+    // The helper may still be leaving the previous job: wait until it reads no fields.
+    while (atomic_load(&job.inside)) _mm_pause();
+    long chunk = ((1L << 16) / columns) & ~3L;
+    job.kernel = kernel;
+    job.w = w;
+    job.rows = rows;
+    job.columns = columns;
+    job.chunk = chunk < 4 ? 4 : chunk;
+    job.x = x;
+    job.y = y;
+    atomic_store(&job.next, 0);
+    atomic_store(&job.done, 0);
+    pthread_mutex_lock(&job.mutex);
+    atomic_fetch_add(&job.posted, 1);
+    pthread_cond_signal(&job.posted_signal);
+    pthread_mutex_unlock(&job.mutex);
+    work();
     int spins = 0;
-    while (atomic_load_explicit(&split.finished, memory_order_acquire) != generation) {
-        if (++spins < 4096) _mm_pause(); else sched_yield();  // the helper may have been descheduled
+    while (atomic_load_explicit(&job.done, memory_order_acquire) < rows) {
+        if (++spins < 4096) _mm_pause(); else sched_yield();  // the helper holds one chunk at most
     }
-    atomic_flag_clear_explicit(&split.busy, memory_order_release);
+    atomic_flag_clear_explicit(&job.busy, memory_order_release);
 }

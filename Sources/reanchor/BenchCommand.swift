@@ -24,7 +24,7 @@ struct BenchModelOptions: ParsableArguments {
         let format = weights.storage(for: .f32)
         printError("building random \(shape.rawValue) model (\(format.rawValue) weights)...")
         let config = try shape.config()
-        return (LlamaModel(config: config, weights: .random(config: config, format: format)), "\(shape.rawValue) \(format.rawValue)")
+        return (LlamaModel(config: config, weights: .random(config: config, format: format)), shape.rawValue)
     }
 }
 
@@ -56,11 +56,11 @@ struct SpeedOptions: ParsableArguments {
             return
         }
         say(String(format: """
-            shape %@: %.1fM parameters, %.1f MB weights read per token (BLAS %@, %d threads)
+            shape %@, %@ weights: %.1fM parameters, %.1f MB weights read per token (BLAS %@, %d threads; kernels %@, GEMV on %d cores)
             prefill %d tokens: %.1f tok/s, %.1f GFLOP/s (%.0f%% of 430 GFLOP/s)
             decode %d tokens: %.2f tok/s, %.1f GB/s (%.0f%% of the %.1f GB/s read bandwidth measured now; weights at %.0f%% of 45 GB/s)
-            """, report.shape, Double(report.parameters) / 1e6, Double(report.weight_bytes_per_token) / 1e6,
-            report.blas_core, report.blas_threads, report.prompt_tokens, report.prefill_tok_s, report.prefill_gflop_s,
+            """, report.shape, report.weights, Double(report.parameters) / 1e6, Double(report.weight_bytes_per_token) / 1e6,
+            report.blas_core, report.blas_threads, report.kernel_path, report.gemv_threads, report.prompt_tokens, report.prefill_tok_s, report.prefill_gflop_s,
             report.prefill_fraction_of_430_gflop_s * 100, report.decode_tokens, report.decode_tok_s, report.decode_gb_s,
             report.decode_fraction_of_measured_bandwidth * 100, report.measured_read_gb_s, report.decode_fraction_of_45_gb_s * 100))
     }

@@ -1,10 +1,12 @@
 // Run-time CPU feature probe: which kernel paths this machine may execute.
 #include "ckernels.h"
 #include "half_kernels.h"
+#include <stdatomic.h>
 
 uint32_t ck_cpu_features(void) {
-    static uint32_t cached = 0xFFFFFFFFu;
-    if (cached != 0xFFFFFFFFu) return cached;
+    static atomic_uint cached = 0xFFFFFFFFu;
+    const uint32_t known = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (known != 0xFFFFFFFFu) return known;
     // __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0), not only cpuid.
     __builtin_cpu_init();
     uint32_t features = 0;
@@ -15,7 +17,7 @@ uint32_t ck_cpu_features(void) {
     if (__builtin_cpu_supports("avx512bw")) features |= CK_CPU_AVX512BW;
     if (__builtin_cpu_supports("avx512vl")) features |= CK_CPU_AVX512VL;
     if (__builtin_cpu_supports("avx512bf16")) features |= CK_CPU_AVX512BF16;
-    cached = features;  // idempotent: every thread computes the same value
+    atomic_store_explicit(&cached, features, memory_order_relaxed);  // every thread computes the same value
     return features;
 }
 

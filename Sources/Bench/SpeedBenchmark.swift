@@ -29,7 +29,8 @@ public struct SpeedBenchmark {
         public var decode_gb_s: Double
         public var blas_core: String
         public var blas_threads: Int
-        /// Streaming read bandwidth measured in this run (GB/s), and decode's share of it.
+        /// Streaming read bandwidth measured in this run (GB/s; the better of a pass before the prefill and one
+        /// after the decode, since other tenants' load changes within a run), and decode's share of it.
         public var measured_read_gb_s: Double
         public var decode_fraction_of_measured_bandwidth: Double
         /// Decode's share of a nominal 45 GB/s roofline (weight bytes per token / 45 GB/s).
@@ -51,6 +52,8 @@ public struct SpeedBenchmark {
         let config = model.config
         let cache = model.makeCache(capacity: promptTokens + decodeTokens + 1)
         let prompt = (0..<promptTokens).map { ($0 * 7919 + 13) % config.vocabularySize }
+        progress("memory read bandwidth")
+        let bandwidthBefore = MemoryBandwidth.measureRead(threads: BLASThreads.count)
         // Warm-up: page in the weights and size the scratch space.
         progress("warm-up")
         _ = try model.forward(tokens: Array(prompt.prefix(16)), positions: Array(0..<min(16, promptTokens)), cache: cache)
@@ -69,7 +72,7 @@ public struct SpeedBenchmark {
         let kvBytes = Double(model.cacheGeometry(capacity: 1).bytesPerToken) * (Double(promptTokens) + Double(decodeTokens) / 2)
         let decodeRate = decodeTokens > 0 ? Double(decodeTokens) / decodeSeconds : 0
         progress("memory read bandwidth")
-        let bandwidth = MemoryBandwidth.measureRead(threads: BLASThreads.count)
+        let bandwidth = max(bandwidthBefore, MemoryBandwidth.measureRead(threads: BLASThreads.count))
         let decodeGBs = (Double(weightBytes) + kvBytes) * decodeRate / 1e9
         let prefillGFlops = prefillFlops(tokens: promptTokens) / prefillSeconds / 1e9
         return Report(shape: label, weights: model.weights.formatDescription, kernel_path: KernelPath.active.rawValue,

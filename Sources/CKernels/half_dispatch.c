@@ -23,8 +23,6 @@ static int valid(int path, int format) {
         && (format == CK_HALF_BF16 || format == CK_HALF_F16);
 }
 
-void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, const float *x, float *y, int threads);
-
 static int gemv_threads = 2;
 
 void ck_set_gemv_threads(int threads) { gemv_threads = threads < 1 ? 1 : (threads > 2 ? 2 : threads); }

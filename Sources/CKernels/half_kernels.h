@@ -20,6 +20,10 @@ void ck_gemv_f16_avx512(const uint16_t *w, long rows, long columns, const float 
 void ck_widen_bf16_avx512(const uint16_t *src, long count, float *dst);
 void ck_widen_f16_avx512(const uint16_t *src, long count, float *dst);
 
+/// Runs `kernel` on all rows, sharing them with the helper thread when `threads` is 2 (gemv_split.c).
+void ck_gemv_run(void (*kernel)(const uint16_t *, long, long, const float *, float *), const uint16_t *w, long rows,
+                 long columns, const float *x, float *y, int threads);
+
 /// Scalar conversions shared by every path's tails.
 static inline float ck_bf16_to_f32(uint16_t h) {
     union { uint32_t u; float f; } v = { (uint32_t)h << 16 };

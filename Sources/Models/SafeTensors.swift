@@ -70,7 +70,8 @@ public final class SafeTensorsFile {
         }
     }
 
-    /// Copies tensor `info` into `destination` (`info.elementCount` words) as `format` (bf16 or f16): a copy
+    /// Copies tensor `info` into `destination` (`info.elementCount` words) as `format` (bf16 or f16; any other
+    /// value is taken as bf16): a copy
     /// when the file stores that format, else a conversion with round-to-nearest-even (f32 -> bf16 / f16, and
     /// between the two 16-bit formats through f32, which holds both exactly).
     public func read(_ info: TensorInfo, as format: StorageFormat, into destination: UnsafeMutablePointer<UInt16>) {

@@ -11,7 +11,6 @@ public final class LanguageModel {
     /// Model and tokenizer identity for the document library: every config field, the stored dtype, the
     /// in-memory weight format (a bf16 model and its f32 widening give K/V that differ in the last bits), a
     /// SHA-256 of every weight byte (cached on disk per file version, see `WeightDigestCache`) and the tokenizer.
-
     public let fingerprint: Fingerprint
 
     /// - tokenizerDirectory: where tokenizer.json is, when not beside the weights.

@@ -1,40 +1,112 @@
 import CBLAS
 
+/// The elements of a `Matrix`, in the format they are kept in memory.
+public enum MatrixStorage: Sendable {
+    case f32(FloatBuffer)
+    /// Raw bf16 bit patterns.
+    case bf16(HalfBuffer)
+    /// Raw IEEE binary16 bit patterns.
+    case f16(HalfBuffer)
+
+    public var format: StorageFormat {
+        switch self {
+        case .f32: .f32
+        case .bf16: .bf16
+        case .f16: .f16
+        }
+    }
+}
+
 /// A dense row-major weight matrix `[rows, columns]`, as Hugging Face stores `nn.Linear.weight`
-/// (`[out_features, in_features]`).
-///
-/// The storage is f32 today; keeping it behind this type lets a bf16 representation and kernel replace
-/// it without touching the models.
+/// (`[out_features, in_features]`), kept in f32, bf16 or f16 and never widened as a whole.
 public struct Matrix: Sendable {
     public let rows: Int
     public let columns: Int
-    public let storage: FloatBuffer
+    public let storage: MatrixStorage
 
+    /// Wraps f32 storage of at least `rows * columns` elements.
     public init(rows: Int, columns: Int, storage: FloatBuffer) {
         precondition(storage.count >= rows * columns, "matrix storage too small")  // safe: loader checks shapes first
+        self.init(rows: rows, columns: columns, checked: .f32(storage))
+    }
+
+    /// Wraps storage in any format, of at least `rows * columns` elements.
+    public init(rows: Int, columns: Int, storage: MatrixStorage) {
+        switch storage {
+        case .f32(let buffer): precondition(buffer.count >= rows * columns, "matrix storage too small")  // safe: shapes checked first
+        case .bf16(let buffer), .f16(let buffer): precondition(buffer.count >= rows * columns, "matrix storage too small")
+        }
+        self.init(rows: rows, columns: columns, checked: storage)
+    }
+
+    private init(rows: Int, columns: Int, checked storage: MatrixStorage) {
         self.rows = rows
         self.columns = columns
         self.storage = storage
     }
 
-    public init(rows: Int, columns: Int) {
-        self.init(rows: rows, columns: columns, storage: FloatBuffer(count: rows * columns))
+    /// A zeroed matrix in `format`.
+    public init(rows: Int, columns: Int, format: StorageFormat = .f32) {
+        let count = rows * columns  // safe: shapes bounded by ModelConfig.Limits or the checkpoint's header
+        switch format {
+        case .f32: self.init(rows: rows, columns: columns, checked: .f32(FloatBuffer(count: count)))
+        case .bf16: self.init(rows: rows, columns: columns, checked: .bf16(HalfBuffer(count: count)))
+        case .f16: self.init(rows: rows, columns: columns, checked: .f16(HalfBuffer(count: count)))
+        }
     }
 
-    /// Bytes read from memory by one full pass over the weights.
-    public var byteCount: Int { rows * columns * MemoryLayout<Float>.stride }
+    public var format: StorageFormat { storage.format }
+
+    /// `rows * columns`.
+    public var elementCount: Int { rows * columns }
+
+    /// Bytes read from memory by one full pass over the weights (2 per element for bf16 / f16, 4 for f32).
+    public var byteCount: Int { elementCount * format.byteCount }
 
     /// `output[t, :] = input[t, :] · selfᵀ` for `count` rows.
     ///
     /// - input: `[count, columns]`, output: `[count, rows]`, both row-major and contiguous.
-    /// One `sgemm` for a batch (prefill), one `sgemv` for a single row (decode).
-    public func apply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>) {
-        if count == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, storage.pointer, Int32(columns),
-                        input, 1, 0, output, 1)
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows), Int32(columns), 1,
-                        input, Int32(columns), storage.pointer, Int32(columns), 0, output, Int32(rows))
+    /// - panel: scratch reused between calls for the f32 panels of 16-bit weights (`Matrix+Panels.swift`).
+    /// - path: the kernel path for 16-bit weights (tests force one; `.active` otherwise). A path this CPU
+    ///   lacks is refused by the C kernels: nothing runs and `output` is left as it was.
+    /// f32: one `sgemv` for a single row (decode), one `sgemm` for a batch (prefill).
+    /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; for a batch, the weights are widened to
+    /// f32 one panel of rows at a time and each panel goes through `sgemm`, so no f32 copy of the whole
+    /// matrix ever exists.
+    public func apply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
+                      panel: inout Scratch, path: KernelPath = .active) {
+        switch storage {
+        case .f32(let buffer):
+            if count == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, buffer.pointer, Int32(columns),
+                            input, 1, 0, output, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows), Int32(columns), 1,
+                            input, Int32(columns), buffer.pointer, Int32(columns), 0, output, Int32(rows))
+            }
+        case .bf16(let buffer), .f16(let buffer):
+            if count == 1 {
+                HalfKernels.gemv(format, path: path, weights: buffer.pointer, rows: rows, columns: columns, input: input, output: output)
+            } else {
+                applyPanels(buffer.pointer, input, count: count, into: output, panel: &panel, path: path)
+            }
+        }
+    }
+
+    /// `apply` with scratch of its own (tests, one-off products).
+    public func apply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>, path: KernelPath = .active) {
+        var panel = Scratch()
+        apply(input, count: count, into: output, panel: &panel, path: path)
+    }
+
+    /// Row `row` widened to f32 into `destination` (`columns` floats): the embedding lookup.
+    /// `row` must lie in `0..<rows` (the model validates tokens first).
+    public func copyRow(_ row: Int, into destination: UnsafeMutablePointer<Float>, path: KernelPath = .active) {
+        precondition(row >= 0 && row < rows, "row outside the matrix")  // safe: tokens validated against the vocabulary first
+        switch storage {
+        case .f32(let buffer): destination.update(from: buffer.pointer + row * columns, count: columns)
+        case .bf16(let buffer), .f16(let buffer):
+            HalfKernels.widen(format, path: path, buffer.pointer + row * columns, count: columns, into: destination)
         }
     }
 }

@@ -64,7 +64,7 @@ public final class Checkpoint {
         }
     }
 
-    private func checked(_ name: String, shape: [Int]) throws -> (file: SafeTensorsFile, info: TensorInfo) {
+    func checked(_ name: String, shape: [Int]) throws -> (file: SafeTensorsFile, info: TensorInfo) {
         guard let location = locations[name] ?? aliases[name].flatMap({ locations[$0] }) else { throw ModelError.missingTensor(name) }
         guard location.info.shape == shape else {
             throw ModelError.shapeMismatch(file: (location.file.path as NSString).lastPathComponent, tensor: name,

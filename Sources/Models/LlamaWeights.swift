@@ -17,11 +17,23 @@ public struct BlockWeights: Sendable {
     public let gateUp: Matrix
     /// `[hidden, intermediate]`.
     public let down: Matrix
+
+    public init(attentionNorm: FloatBuffer, qkv: Matrix, qkvBias: FloatBuffer?, output: Matrix, mlpNorm: FloatBuffer,
+                gateUp: Matrix, down: Matrix) {
+        self.attentionNorm = attentionNorm
+        self.qkv = qkv
+        self.qkvBias = qkvBias
+        self.output = output
+        self.mlpNorm = mlpNorm
+        self.gateUp = gateUp
+        self.down = down
+    }
 }
 
-/// All weights of a Llama-family model, held as f32.
+/// All weights of a Llama-family model. Matrices are kept in the format chosen at load (`WeightFormat`):
+/// f32, bf16 or f16; norms and biases are f32.
 public struct LlamaWeights: Sendable {
-    /// `[vocab, hidden]`.
+    /// `[vocab, hidden]`; rows are widened to f32 one token at a time.
     public let embeddings: Matrix
     public let blocks: [BlockWeights]
     /// `[hidden]`.
@@ -29,16 +41,27 @@ public struct LlamaWeights: Sendable {
     /// `[vocab, hidden]`; shares storage with `embeddings` when tied.
     public let lmHead: Matrix
 
-    /// Bytes read per decoded token: every weight once (tied embeddings: only the head's pass counts).
-    public var bytesPerToken: Int {
-        let blockBytes = blocks.reduce(0) { $0 + $1.qkv.byteCount + $1.output.byteCount + $1.gateUp.byteCount + $1.down.byteCount }
-        return blockBytes + lmHead.byteCount
+    /// Every projection matrix read per decoded token (tied embeddings: only the head's pass counts).
+    public var matricesPerToken: [Matrix] { blocks.flatMap { [$0.qkv, $0.output, $0.gateUp, $0.down] } + [lmHead] }
+
+    /// Bytes read per decoded token: every weight once, in its stored format.
+    public var bytesPerToken: Int { matricesPerToken.reduce(0) { $0 + $1.byteCount } }
+
+    /// The formats the matrices are kept in, for fingerprints and reports: one name ("bf16") when all agree,
+    /// else per role ("embeddings=f32 blocks=bf16 head=f32").
+    public var formatDescription: String {
+        let blockFormats = Set(blocks.flatMap { [$0.qkv.format, $0.output.format, $0.gateUp.format, $0.down.format] })
+            .map(\.rawValue).sorted().joined(separator: "+")
+        let roles = [embeddings.format.rawValue, blockFormats.isEmpty ? embeddings.format.rawValue : blockFormats, lmHead.format.rawValue]
+        if Set(roles).count == 1 { return roles[0] }
+        return "embeddings=\(roles[0]) blocks=\(roles[1]) head=\(roles[2])"
     }
 
-    /// Loads every tensor of `checkpoint` as f32, after checking that each one the config implies exists with
-    /// the implied shape, so nothing is allocated for a checkpoint that cannot load (and allocations are
-    /// bounded by what the files hold). Throws on NaN or infinite weights, naming the tensor.
-    public init(checkpoint: Checkpoint, config: ModelConfig) throws {
+    /// Loads every tensor of `checkpoint`, each matrix in `format` (`auto`: as stored), after checking that
+    /// each tensor the config implies exists with the implied shape, so nothing is allocated for a checkpoint
+    /// that cannot load (and allocations are bounded by what the files hold). Throws on NaN or infinite
+    /// weights, naming the tensor.
+    public init(checkpoint: Checkpoint, config: ModelConfig, format: WeightFormat = .auto) throws {
         for (name, shape) in Self.expectedTensors(config: config, checkpoint: checkpoint) {
             try checkpoint.info(name, shape: shape)
         }
@@ -47,13 +70,20 @@ public struct LlamaWeights: Sendable {
         let qRows = config.heads * d
         let kvRows = config.kvHeads * d
         let inter = config.intermediateSize
+        /// One matrix of `parts` stacked by rows (`[sum of rows, columns]`), in the format of the first part.
+        func matrix(_ parts: [(name: String, rows: Int)], columns: Int) throws -> Matrix {
+            guard let first = parts.first else { throw ModelError.invalidInput("a matrix needs at least one tensor") }
+            let storage = format.storage(for: try checkpoint.dtype(first.name, shape: [first.rows, columns]))
+            let matrix = Matrix(rows: parts.reduce(0) { $0 + $1.rows }, columns: columns, format: storage)
+            var row = 0
+            for part in parts {
+                try checkpoint.read(part.name, shape: [part.rows, columns], into: matrix, firstRow: row)
+                row += part.rows
+            }
+            return matrix
+        }
         blocks = try (0..<config.layers).map { layer in
             let prefix = "model.layers.\(layer)."
-            let qkv = Matrix(rows: qRows + 2 * kvRows, columns: hidden)
-            try checkpoint.read(prefix + "self_attn.q_proj.weight", shape: [qRows, hidden], into: qkv.storage.pointer)
-            try checkpoint.read(prefix + "self_attn.k_proj.weight", shape: [kvRows, hidden], into: qkv.storage.pointer + qRows * hidden)
-            try checkpoint.read(prefix + "self_attn.v_proj.weight", shape: [kvRows, hidden],
-                                into: qkv.storage.pointer + (qRows + kvRows) * hidden)
             var bias: FloatBuffer? = nil
             if config.attentionBias {
                 let b = FloatBuffer(count: qRows + 2 * kvRows)
@@ -62,27 +92,23 @@ public struct LlamaWeights: Sendable {
                 try checkpoint.read(prefix + "self_attn.v_proj.bias", shape: [kvRows], into: b.pointer + qRows + kvRows)
                 bias = b
             }
-            let gateUp = Matrix(rows: 2 * inter, columns: hidden)
-            try checkpoint.read(prefix + "mlp.gate_proj.weight", shape: [inter, hidden], into: gateUp.storage.pointer)
-            try checkpoint.read(prefix + "mlp.up_proj.weight", shape: [inter, hidden], into: gateUp.storage.pointer + inter * hidden)
             return BlockWeights(
                 attentionNorm: try checkpoint.buffer(prefix + "input_layernorm.weight", shape: [hidden]),
-                qkv: qkv, qkvBias: bias,
-                output: Matrix(rows: hidden, columns: qRows,
-                               storage: try checkpoint.buffer(prefix + "self_attn.o_proj.weight", shape: [hidden, qRows])),
+                qkv: try matrix([(prefix + "self_attn.q_proj.weight", qRows), (prefix + "self_attn.k_proj.weight", kvRows),
+                                 (prefix + "self_attn.v_proj.weight", kvRows)], columns: hidden),
+                qkvBias: bias,
+                output: try matrix([(prefix + "self_attn.o_proj.weight", hidden)], columns: qRows),
                 mlpNorm: try checkpoint.buffer(prefix + "post_attention_layernorm.weight", shape: [hidden]),
-                gateUp: gateUp,
-                down: Matrix(rows: hidden, columns: inter,
-                             storage: try checkpoint.buffer(prefix + "mlp.down_proj.weight", shape: [hidden, inter])))
+                gateUp: try matrix([(prefix + "mlp.gate_proj.weight", inter), (prefix + "mlp.up_proj.weight", inter)], columns: hidden),
+                down: try matrix([(prefix + "mlp.down_proj.weight", hidden)], columns: inter))
         }
         finalNorm = try checkpoint.buffer("model.norm.weight", shape: [hidden])
-        let vocabShape = [config.vocabularySize, hidden]
-        embeddings = Matrix(rows: config.vocabularySize, columns: hidden,
-                            storage: try checkpoint.buffer(Self.embeddingName(checkpoint), shape: vocabShape))
+        let vocabulary = config.vocabularySize
+        embeddings = try matrix([(Self.embeddingName(checkpoint), vocabulary)], columns: hidden)
         if Self.headIsTied(config: config, checkpoint: checkpoint) {
             lmHead = embeddings
         } else {
-            lmHead = Matrix(rows: config.vocabularySize, columns: hidden, storage: try checkpoint.buffer("lm_head.weight", shape: vocabShape))
+            lmHead = try matrix([("lm_head.weight", vocabulary)], columns: hidden)
         }
     }
 

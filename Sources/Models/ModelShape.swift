@@ -35,19 +35,28 @@ public enum ModelShape: String, CaseIterable, Sendable {
 }
 
 extension LlamaWeights {
-    /// Random weights for `config`: uniform in ±1/√fan-in, norms 1. Deterministic for a seed.
-    public static func random(config: ModelConfig, seed: UInt64 = 1) -> LlamaWeights {
+    /// Random weights for `config`: uniform in ±1/√fan-in, norms 1, matrices generated straight into
+    /// `format` (a bf16 or f16 model is the rounding of the f32 one of the same seed). Deterministic for a seed.
+    public static func random(config: ModelConfig, seed: UInt64 = 1, format: StorageFormat = .f32) -> LlamaWeights {
         var state = seed
-        func fill(_ matrix: Matrix) -> Matrix {
-            let scale = 1 / Float(matrix.columns).squareRoot()
-            let p = matrix.storage.pointer
-            for i in 0..<(matrix.rows * matrix.columns) {
+        func fill(_ rows: Int, _ columns: Int) -> Matrix {
+            let matrix = Matrix(rows: rows, columns: columns, format: format)
+            let scale = 1 / Float(columns).squareRoot()
+            func next() -> Float {
                 state &+= 0x9E37_79B9_7F4A_7C15
                 var z = state
                 z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
                 z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
                 let unit = Float(UInt32(truncatingIfNeeded: z >> 40)) / Float(1 << 24)
-                p[i] = (2 * unit - 1) * scale
+                return (2 * unit - 1) * scale
+            }
+            switch matrix.storage {
+            case .f32(let buffer):
+                for i in 0..<matrix.elementCount { buffer.pointer[i] = next() }
+            case .bf16(let buffer):
+                for i in 0..<matrix.elementCount { buffer.pointer[i] = HalfPrecision.narrowToBFloat16(next()) }
+            case .f16(let buffer):
+                for i in 0..<matrix.elementCount { buffer.pointer[i] = Float16(next()).bitPattern }
             }
             return matrix
         }
@@ -55,14 +64,14 @@ extension LlamaWeights {
         let hidden = config.hiddenSize
         let d = config.headDimension
         let blocks = (0..<config.layers).map { _ in
-            BlockWeights(attentionNorm: ones(hidden), qkv: fill(Matrix(rows: config.qkvWidth, columns: hidden)),
+            BlockWeights(attentionNorm: ones(hidden), qkv: fill(config.qkvWidth, hidden),
                          qkvBias: config.attentionBias ? FloatBuffer(count: config.qkvWidth) : nil,
-                         output: fill(Matrix(rows: hidden, columns: config.heads * d)), mlpNorm: ones(hidden),
-                         gateUp: fill(Matrix(rows: 2 * config.intermediateSize, columns: hidden)),
-                         down: fill(Matrix(rows: hidden, columns: config.intermediateSize)))
+                         output: fill(hidden, config.heads * d), mlpNorm: ones(hidden),
+                         gateUp: fill(2 * config.intermediateSize, hidden),
+                         down: fill(hidden, config.intermediateSize))
         }
-        let embeddings = fill(Matrix(rows: config.vocabularySize, columns: hidden))
-        let head = config.tieWordEmbeddings ? embeddings : fill(Matrix(rows: config.vocabularySize, columns: hidden))
+        let embeddings = fill(config.vocabularySize, hidden)
+        let head = config.tieWordEmbeddings ? embeddings : fill(config.vocabularySize, hidden)
         return LlamaWeights(embeddings: embeddings, blocks: blocks, finalNorm: ones(hidden), lmHead: head)
     }
 }

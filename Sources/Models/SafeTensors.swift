@@ -70,6 +70,31 @@ public final class SafeTensorsFile {
         }
     }
 
+    /// Copies tensor `info` into `destination` (`info.elementCount` words) as `format` (bf16 or f16; any other
+    /// value is taken as bf16): a copy
+    /// when the file stores that format, else a conversion with round-to-nearest-even (f32 -> bf16 / f16, and
+    /// between the two 16-bit formats through f32, which holds both exactly).
+    public func read(_ info: TensorInfo, as format: StorageFormat, into destination: UnsafeMutablePointer<UInt16>) {
+        // safe: SafeTensorsHeader proved info.range lies inside the mapped data section and holds
+        // exactly elementCount × byteCount bytes; loads below are unaligned-safe.
+        let source = UnsafeRawPointer(base + dataOffset + info.range.lowerBound)
+        let count = info.elementCount
+        switch (info.dtype, format) {
+        case (.bf16, .bf16), (.f16, .f16):
+            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 2)
+        default:
+            for i in 0..<count {
+                let value: Float
+                switch info.dtype {
+                case .f32: value = source.loadUnaligned(fromByteOffset: i * 4, as: Float.self)
+                case .bf16: value = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) << 16)
+                case .f16: value = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                }
+                destination[i] = format == .f16 ? Float16(value).bitPattern : HalfPrecision.narrowToBFloat16(value)
+            }
+        }
+    }
+
     /// Raw bytes of the header.
     public var headerBytes: Data { Data(bytes: base + 8, count: dataOffset - 8) }
 

@@ -8,6 +8,7 @@ import Models
 // option's name and the list of valid values before `run()` starts.
 extension KeyStorage: ExpressibleByArgument {}
 extension ModelShape: ExpressibleByArgument {}
+extension WeightFormat: ExpressibleByArgument {}
 extension ReuseMode: ExpressibleByArgument {}
 extension BlendParameters.Deviation: ExpressibleByArgument {}
 

@@ -16,12 +16,15 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchModelOptions: ParsableArguments {
     @Option(help: "Model shape: tiny, small (SmolLM-135M), 0.5b (Qwen2.5-0.5B), 1b (Llama-3.2-1B).") var shape: ModelShape = .tiny
     @Option(help: "Use this model directory instead of a random shape.") var model: String?
+    @Option(help: "Weight format in memory: auto (as stored; f32 for a random --shape), f32, bf16, f16.")
+    var weights: WeightFormat = .auto
 
     func load() throws -> (LlamaModel, String) {
-        if let model { return (try LlamaModel(directory: URL(fileURLWithPath: model)), model) }
-        printError("building random \(shape.rawValue) model...")
+        if let model { return (try LlamaModel(directory: URL(fileURLWithPath: model), format: weights), model) }
+        let format = weights.storage(for: .f32)
+        printError("building random \(shape.rawValue) model (\(format.rawValue) weights)...")
         let config = try shape.config()
-        return (try LlamaModel(config: config, weights: .random(config: config)), shape.rawValue)
+        return (try LlamaModel(config: config, weights: .random(config: config, format: format)), shape.rawValue)
     }
 }
 
@@ -53,11 +56,11 @@ struct SpeedOptions: ParsableArguments {
             return
         }
         say(String(format: """
-            shape %@: %.1fM parameters, %.1f MB weights read per token (BLAS %@, %d threads)
+            shape %@, %@ weights: %.1fM parameters, %.1f MB weights read per token (BLAS %@, %d threads; kernels %@, GEMV on %d cores)
             prefill %d tokens: %.1f tok/s, %.1f GFLOP/s (%.0f%% of 430 GFLOP/s)
             decode %d tokens: %.2f tok/s, %.1f GB/s (%.0f%% of the %.1f GB/s read bandwidth measured now; weights at %.0f%% of 45 GB/s)
-            """, report.shape, Double(report.parameters) / 1e6, Double(report.weight_bytes_per_token) / 1e6,
-            report.blas_core, report.blas_threads, report.prompt_tokens, report.prefill_tok_s, report.prefill_gflop_s,
+            """, report.shape, report.weights, Double(report.parameters) / 1e6, Double(report.weight_bytes_per_token) / 1e6,
+            report.blas_core, report.blas_threads, report.kernel_path, report.gemv_threads, report.prompt_tokens, report.prefill_tok_s, report.prefill_gflop_s,
             report.prefill_fraction_of_430_gflop_s * 100, report.decode_tokens, report.decode_tok_s, report.decode_gb_s,
             report.decode_fraction_of_measured_bandwidth * 100, report.measured_read_gb_s, report.decode_fraction_of_45_gb_s * 100))
     }

@@ -1,15 +1,21 @@
 import ArgumentParser
 import Foundation
 import Engine
+import Models
 
 /// `--model DIR`, defaulting to the embedded books-5m model shipped in `models/books-5m`.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Hugging Face model directory (config.json, *.safetensors, tokenizer.json). Default: the embedded models/books-5m.")
     var model: String?
+    @Option(name: .long, help: "Weight format in memory: auto (as the checkpoint stores each matrix), f32, bf16, f16.")
+    var weights: WeightFormat = .auto
 
     init() {}
 
-    init(model: String?) { self.model = model }
+    init(model: String?, weights: WeightFormat = .auto) {
+        self.model = model
+        self.weights = weights
+    }
 
     /// The directory to load: `--model`, else `$REANCHOR_MODEL`, else models/books-5m beside the
     /// working directory or the executable's checkout.
@@ -28,7 +34,7 @@ struct ModelOptions: ParsableArguments {
         return found
     }
 
-    func load() throws -> LanguageModel { try LanguageModel(directory: try directory()) }
+    func load() throws -> LanguageModel { try LanguageModel(directory: try directory(), weights: weights) }
 }
 
 /// Writes to standard error.

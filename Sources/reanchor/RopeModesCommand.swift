@@ -47,8 +47,9 @@ struct RopeModesCommand: ParsableCommand {
         let cost = try experiment.measureCost(model: costModel, progress: progress)
         var truncation = try experiment.measureTruncation(model: costModel, label: costLabel, contexts: lengths, text: nil, progress: progress)
 
-        let qualityDirectory = try ModelOptions(model: qualityModel).directory()
-        let quality = try LanguageModel(directory: qualityDirectory)
+        let qualityOptions = ModelOptions(model: qualityModel, weights: model.weights)
+        let qualityDirectory = try qualityOptions.directory()
+        let quality = try qualityOptions.load()
         let textPath = text ?? "../shared/corpora/gutenberg/pg1342.txt"
         guard let data = FileManager.default.contents(atPath: textPath) else {
             throw OptionError("cannot read --text \(textPath) (give a UTF-8 text file for the perplexity part)")

@@ -3,14 +3,15 @@ import Kernels
 
 @Suite struct KernelTests {
     @Test func matrixApplyMatchesNaiveProductForOneAndManyRows() {
-        let matrix = Matrix(rows: 5, columns: 3, storage: FloatBuffer((0..<15).map { Float($0) * 0.5 - 3 }))
+        let weights = FloatBuffer((0..<15).map { Float($0) * 0.5 - 3 })
+        let matrix = Matrix(rows: 5, columns: 3, storage: weights)
         let input: [Float] = [1, -2, 0.5, 3, 0, -1]  // two rows of 3
         for rows in [1, 2] {
             var output = [Float](repeating: 0, count: rows * 5)
             matrix.apply(input, count: rows, into: &output)
             for r in 0..<rows {
                 for o in 0..<5 {
-                    let expected = (0..<3).reduce(Float(0)) { $0 + matrix.storage[o * 3 + $1] * input[r * 3 + $1] }
+                    let expected = (0..<3).reduce(Float(0)) { $0 + weights[o * 3 + $1] * input[r * 3 + $1] }
                     #expect(abs(output[r * 5 + o] - expected) < 1e-5)
                 }
             }

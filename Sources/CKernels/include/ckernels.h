@@ -1,4 +1,5 @@
-// Small C kernels for the decode path. Compiled for x86-64-v3 (AVX2, FMA, F16C).
+// Small C kernels for the decode path. Compiled for x86-64-v3 (AVX2, FMA, F16C); the AVX-512 path is
+// compiled per function (target attribute) and runs only where ck_path_supported says so.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -26,5 +27,41 @@ void ck_softmax(float *x, int count);
 
 /// Best of `repeats` read passes over a fresh `bytes`-byte buffer with `threads` threads, in GB/s.
 double ck_read_bandwidth(long bytes, int threads, int repeats);
+
+/// CPU features found at run time (bit set of CK_CPU_*), probed once.
+enum {
+    CK_CPU_AVX2 = 1, CK_CPU_FMA = 2, CK_CPU_F16C = 4, CK_CPU_AVX512F = 8, CK_CPU_AVX512BW = 16,
+    CK_CPU_AVX512VL = 32, CK_CPU_AVX512BF16 = 64,
+};
+uint32_t ck_cpu_features(void);
+
+/// Kernel paths: scalar reference, AVX2+FMA+F16C, AVX-512 (F + BW).
+enum { CK_PATH_SCALAR = 0, CK_PATH_AVX2 = 1, CK_PATH_AVX512 = 2 };
+/// 16-bit weight formats.
+enum { CK_HALF_BF16 = 0, CK_HALF_F16 = 1 };
+
+/// 1 when this CPU (and OS) can run `path`, else 0.
+int ck_path_supported(int path);
+/// The widest supported path.
+int ck_best_path(void);
+
+/// y = W x. w: [rows, columns] 16-bit row-major; x: [columns]; y: [rows]. Accumulates in f32.
+/// Returns -1 (and does nothing) when `path` is unknown or unsupported here, or `format` unknown; else 0.
+int ck_half_gemv(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y);
+
+/// ck_half_gemv with `threads` (1 or 2) cores: 2 splits the rows with one persistent helper thread when the
+/// matrix is large enough (bit-identical results; see gemv_split.c).
+int ck_half_gemv_threads(int path, int format, const uint16_t *w, long rows, long columns, const float *x, float *y,
+                         int threads);
+
+/// Cores ck_half_gemv uses (1 or 2; default 2, values clamped).
+void ck_set_gemv_threads(int threads);
+int ck_get_gemv_threads(void);
+
+/// dst[i] = (float)src[i] for i < count (exact). Returns -1 (and does nothing) like ck_half_gemv.
+int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst);
+
+/// Index of the first NaN or infinity among `count` 16-bit values, or -1.
+long ck_half_first_nonfinite(int format, const uint16_t *src, long count);
 
 #endif

@@ -9,9 +9,10 @@ struct LlamaAttention {
 
     /// q|k|v of `rows` rows: `normed` `[rows, hidden]` -> `qkv` `[rows, qkvWidth]`, queries rotated by
     /// the rows' angles (`cos`, `sin`: `[rows, d/2]`), keys left canonical for the cache to place.
+    /// `panel` is scratch for 16-bit weights (`Matrix.apply`).
     func project(_ normed: UnsafePointer<Float>, rows: Int, weights: BlockWeights, cos: UnsafePointer<Float>,
-                 sin: UnsafePointer<Float>, into qkv: UnsafeMutablePointer<Float>) {
-        weights.qkv.apply(normed, count: rows, into: qkv)
+                 sin: UnsafePointer<Float>, into qkv: UnsafeMutablePointer<Float>, panel: inout Scratch) {
+        weights.qkv.apply(normed, count: rows, into: qkv, panel: &panel)
         if let bias = weights.qkvBias { Elementwise.addBias(bias.pointer, rows: rows, width: config.qkvWidth, into: qkv) }
         rotary.rotate(qkv, rows: rows, heads: config.heads, rowStride: config.qkvWidth, cos: cos, sin: sin)
     }
@@ -22,7 +23,7 @@ struct LlamaAttention {
     func attend(qkv: UnsafePointer<Float>, rows: Int, layer: Int, cells: [Int], positions: [Int32], sequence: Int,
                 cache: KVCache, weights: BlockWeights, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
                 queries: UnsafeMutablePointer<Float>, attended: UnsafeMutablePointer<Float>,
-                projected: UnsafeMutablePointer<Float>, captureWeights: Bool) -> [Float] {
+                projected: UnsafeMutablePointer<Float>, captureWeights: Bool, panel: inout Scratch) -> [Float] {
         let d = config.headDimension
         let half = d / 2
         let qWidth = config.heads * d
@@ -42,7 +43,7 @@ struct LlamaAttention {
         for row in 0..<rows { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }
         let captured = cache.attend(layer: layer, queries: queries, rows: rows, queryPositions: positions, sequence: sequence,
                                     heads: config.heads, window: config.slidingWindow, out: attended, weights: captureWeights)
-        weights.output.apply(attended, count: rows, into: projected)
+        weights.output.apply(attended, count: rows, into: projected, panel: &panel)
         return captured
     }
 }

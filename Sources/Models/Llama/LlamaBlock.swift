@@ -23,7 +23,7 @@ struct LlamaBlock {
         let captured = attention.attend(qkv: qkv, rows: rows, layer: layer, cells: cells, positions: positions, sequence: sequence,
                                         cache: cache, weights: weights, cos: cos, sin: sin,
                                         queries: w.queries.reserve(rows * qWidth), attended: w.attended.reserve(rows * qWidth),
-                                        projected: projected, captureWeights: captureWeights)
+                                        projected: projected, captureWeights: captureWeights, panel: &w.panel)
         Elementwise.add(projected, into: x, count: rows * hidden)
         return captured
     }
@@ -35,7 +35,7 @@ struct LlamaBlock {
         Elementwise.rmsNorm(x, weight: weights.mlpNorm.pointer, rows: rows, width: hidden, epsilon: config.rmsNormEpsilon, into: normed)
         let projected = w.projected.reserve(rows * hidden)
         mlp(normed, rows: rows, weights: weights, gateUp: w.gateUp.reserve(rows * 2 * config.intermediateSize),
-            activated: w.activated.reserve(rows * config.intermediateSize), into: projected)
+            activated: w.activated.reserve(rows * config.intermediateSize), into: projected, panel: &w.panel)
         Elementwise.add(projected, into: x, count: rows * hidden)
     }
 }

@@ -5,11 +5,11 @@ struct LlamaMLP {
     let config: ModelConfig
 
     /// `normed` `[rows, hidden]` -> `projected` `[rows, hidden]`; gateUp `[rows, 2 inter]` and activated
-    /// `[rows, inter]` are scratch.
+    /// `[rows, inter]` are scratch; `panel` is scratch for 16-bit weights.
     func callAsFunction(_ normed: UnsafePointer<Float>, rows: Int, weights: BlockWeights, gateUp: UnsafeMutablePointer<Float>,
-                        activated: UnsafeMutablePointer<Float>, into projected: UnsafeMutablePointer<Float>) {
-        weights.gateUp.apply(normed, count: rows, into: gateUp)
+                        activated: UnsafeMutablePointer<Float>, into projected: UnsafeMutablePointer<Float>, panel: inout Scratch) {
+        weights.gateUp.apply(normed, count: rows, into: gateUp, panel: &panel)
         Elementwise.swiGLU(gateUp, rows: rows, width: config.intermediateSize, into: activated)
-        weights.down.apply(activated, count: rows, into: projected)
+        weights.down.apply(activated, count: rows, into: projected, panel: &panel)
     }
 }

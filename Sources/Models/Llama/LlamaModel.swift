@@ -24,11 +24,12 @@ public final class LlamaModel: CausalLanguageModel {
         block = LlamaBlock(config: config, rotary: rotary)
     }
 
-    /// Loads `config.json` and the safetensors weights from a Hugging Face model directory.
-    public convenience init(directory: URL) throws {
+    /// Loads `config.json` and the safetensors weights from a Hugging Face model directory, keeping the
+    /// matrices in `format` (`auto`: as the checkpoint stores them).
+    public convenience init(directory: URL, format: WeightFormat = .auto) throws {
         let config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
         let checkpoint = try Checkpoint(directory: directory)
-        try self.init(config: config, weights: try LlamaWeights(checkpoint: checkpoint, config: config))
+        try self.init(config: config, weights: try LlamaWeights(checkpoint: checkpoint, config: config, format: format))
     }
 
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache, outputs: LogitRows = .last,
@@ -72,7 +73,7 @@ public final class LlamaModel: CausalLanguageModel {
         let hidden = config.hiddenSize
         let x = workspace.hidden.reserve(tokens.count * hidden)
         for (row, token) in tokens.enumerated() {
-            (x + row * hidden).update(from: weights.embeddings.storage.pointer + token * hidden, count: hidden)
+            weights.embeddings.copyRow(token, into: x + row * hidden)
         }
         return x
     }
@@ -102,7 +103,7 @@ public final class LlamaModel: CausalLanguageModel {
         for (layer, weights) in weights.blocks.enumerated() {
             Elementwise.rmsNorm(x, weight: weights.attentionNorm.pointer, rows: count, width: hidden,
                                 epsilon: config.rmsNormEpsilon, into: normed)
-            block.attention.project(normed, rows: count, weights: weights, cos: cos, sin: sin, into: qkv)
+            block.attention.project(normed, rows: count, weights: weights, cos: cos, sin: sin, into: qkv, panel: &w.panel)
             if let probe, let select = probe.select, probe.selectionLayer == layer {
                 let kept = try select(fresh(qkv, rows: count, positions: positions, layer: layer, cos: cos, sin: sin))
                 try check(kept, rows: count, positions: positions, held: held)
@@ -192,7 +193,7 @@ public final class LlamaModel: CausalLanguageModel {
         values.withUnsafeMutableBufferPointer { buffer in
             // rows >= 1 and vocabulary > 0 (validated config), so the buffer has a base address.
             guard let base = buffer.baseAddress else { return }
-            weights.lmHead.apply(normed, count: rows, into: base)
+            weights.lmHead.apply(normed, count: rows, into: base, panel: &workspace.panel)
         }
         return Logits(vocabularySize: vocabulary, tokenIndices: indices.map { kept[$0] }, values: values)
     }

@@ -16,4 +16,5 @@ final class Workspace {
     var cos = Scratch()         // [T, d/2]
     var sin = Scratch()         // [T, d/2]
     var positions: [Int32] = [] // [T]
+    var panel = Scratch()       // [panel rows, columns] 16-bit weights widened for one sgemm
 }

@@ -1,0 +1,76 @@
+// AVX2 + FMA + F16C path of the 16-bit weight kernels (the baseline of every machine Reanchor targets).
+// bf16 -> f32 is a 16-bit left shift of the zero-extended value; f16 -> f32 is F16C's vcvtph2ps. Both are exact.
+#include "half_kernels.h"
+#include <immintrin.h>
+
+static inline __m256 load_bf16x8(const uint16_t *p) {
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+static inline __m256 load_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
+static inline float horizontal_sum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Four rows at a time share each load of x; two accumulators per row hide the FMA latency.
+// LOAD is load_bf16x8 or load_f16x8; WIDEN the matching scalar conversion for the column tail.
+#define GEMV_BODY(LOAD, WIDEN)                                                                          \
+    long r = 0;                                                                                         \
+    for (; r + 4 <= rows; r += 4) {                                                                     \
+        const uint16_t *w0 = w + r * columns, *w1 = w0 + columns, *w2 = w1 + columns, *w3 = w2 + columns; \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+        long c = 0;                                                                                     \
+        for (; c + 16 <= columns; c += 16) {                                                            \
+            const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);                  \
+            a0 = _mm256_fmadd_ps(LOAD(w0 + c), x0, a0); b0 = _mm256_fmadd_ps(LOAD(w0 + c + 8), x1, b0);  \
+            a1 = _mm256_fmadd_ps(LOAD(w1 + c), x0, a1); b1 = _mm256_fmadd_ps(LOAD(w1 + c + 8), x1, b1);  \
+            a2 = _mm256_fmadd_ps(LOAD(w2 + c), x0, a2); b2 = _mm256_fmadd_ps(LOAD(w2 + c + 8), x1, b2);  \
+            a3 = _mm256_fmadd_ps(LOAD(w3 + c), x0, a3); b3 = _mm256_fmadd_ps(LOAD(w3 + c + 8), x1, b3);  \
+        }                                                                                               \
+        for (; c + 8 <= columns; c += 8) {                                                              \
+            const __m256 x0 = _mm256_loadu_ps(x + c);                                                   \
+            a0 = _mm256_fmadd_ps(LOAD(w0 + c), x0, a0); a1 = _mm256_fmadd_ps(LOAD(w1 + c), x0, a1);     \
+            a2 = _mm256_fmadd_ps(LOAD(w2 + c), x0, a2); a3 = _mm256_fmadd_ps(LOAD(w3 + c), x0, a3);     \
+        }                                                                                               \
+        float s0 = horizontal_sum(_mm256_add_ps(a0, b0)), s1 = horizontal_sum(_mm256_add_ps(a1, b1));   \
+        float s2 = horizontal_sum(_mm256_add_ps(a2, b2)), s3 = horizontal_sum(_mm256_add_ps(a3, b3));   \
+        for (; c < columns; c++) {                                                                      \
+            s0 += WIDEN(w0[c]) * x[c]; s1 += WIDEN(w1[c]) * x[c];                                       \
+            s2 += WIDEN(w2[c]) * x[c]; s3 += WIDEN(w3[c]) * x[c];                                       \
+        }                                                                                               \
+        y[r] = s0; y[r + 1] = s1; y[r + 2] = s2; y[r + 3] = s3;                                         \
+    }                                                                                                   \
+    for (; r < rows; r++) {                                                                             \
+        const uint16_t *w0 = w + r * columns;                                                           \
+        __m256 a0 = _mm256_setzero_ps();                                                                \
+        long c = 0;                                                                                     \
+        for (; c + 8 <= columns; c += 8) a0 = _mm256_fmadd_ps(LOAD(w0 + c), _mm256_loadu_ps(x + c), a0); \
+        float s0 = horizontal_sum(a0);                                                                  \
+        for (; c < columns; c++) s0 += WIDEN(w0[c]) * x[c];                                             \
+        y[r] = s0;                                                                                      \
+    }
+
+void ck_gemv_bf16_avx2(const uint16_t *w, long rows, long columns, const float *x, float *y) {
+    GEMV_BODY(load_bf16x8, ck_bf16_to_f32)
+}
+
+void ck_gemv_f16_avx2(const uint16_t *w, long rows, long columns, const float *x, float *y) {
+    GEMV_BODY(load_f16x8, ck_f16_to_f32)
+}
+
+void ck_widen_bf16_avx2(const uint16_t *src, long count, float *dst) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(dst + i, load_bf16x8(src + i));
+    for (; i < count; i++) dst[i] = ck_bf16_to_f32(src[i]);
+}
+
+void ck_widen_f16_avx2(const uint16_t *src, long count, float *dst) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(dst + i, load_f16x8(src + i));
+    for (; i < count; i++) dst[i] = ck_f16_to_f32(src[i]);
+}

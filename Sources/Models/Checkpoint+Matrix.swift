@@ -1,0 +1,33 @@
+import Foundation
+import Kernels
+
+extension Checkpoint {
+    /// The dtype tensor `name` (following an alias) is stored in, checked to have `shape`.
+    public func dtype(_ name: String, shape: [Int]) throws -> DType { try info(name, shape: shape).dtype }
+
+    /// Reads tensor `name` (`shape` = `[rows, matrix.columns]`) into rows `firstRow..<firstRow + rows` of
+    /// `matrix`, in the matrix's format, rejecting NaN and infinite values (also those a conversion to f16
+    /// overflows to). The caller sized `matrix` from the same checked shapes.
+    public func read(_ name: String, shape: [Int], into matrix: Matrix, firstRow: Int) throws {
+        let (file, info) = try checked(name, shape: shape)
+        guard shape.count == 2, shape[1] == matrix.columns, firstRow >= 0, firstRow <= matrix.rows - shape[0] else {
+            throw ModelError.shapeMismatch(file: file.name, tensor: name, expected: [matrix.rows - firstRow, matrix.columns], found: shape)
+        }
+        let offset = firstRow * matrix.columns  // safe: inside the matrix (checked above)
+        switch matrix.storage {
+        case .f32(let buffer):
+            try read(name, shape: shape, into: buffer.pointer + offset)
+        case .bf16(let buffer), .f16(let buffer):
+            let destination = buffer.pointer + offset
+            file.read(info, as: matrix.format, into: destination)
+            if let index = HalfKernels.firstNonFinite(matrix.format, destination, count: info.elementCount) {
+                throw ModelError.nonFiniteWeight(file: file.name, tensor: info.name, index: index)
+            }
+        }
+    }
+}
+
+extension SafeTensorsFile {
+    /// The file's name without its directory.
+    var name: String { (path as NSString).lastPathComponent }
+}

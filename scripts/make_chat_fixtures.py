@@ -74,6 +74,76 @@ CONVERSATIONS = {
 }
 
 
+# Small templates, one construct each, rendered through the same transformers environment with these messages.
+SNIPPET_MESSAGES = [
+    {"role": "system", "content": " Sys "},
+    {"role": "user", "content": "Hi \"there\" é"},
+]
+SNIPPETS = {
+    "lstrip-trim-blocks": "a\n  {% if true %}\n    b\n  {% endif %}\nc",
+    "dash-control": "x {%- if true -%}  y  {%- endif -%}  z\n{{- ' w ' -}}\n v",
+    "variable-not-lstripped": "  {{ 'v' }}  \n{% if true %}y{% endif %}",
+    "trailing-newline-dropped": "{% if true %}a{% endif %}\nb\n",
+    "comments": "{# comment #}\nx{#- c -#}  y\n  {# indented #}\nz",
+    "plus-modifiers": "  {%+ if true %}a{% endif +%}\nb",
+    "block-on-same-line": "a {% if true %} b {% endif %} c\n{% for x in [1] %} {{ x }} {% endfor %}",
+    "crlf-source": "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\nc",
+    "loop-variables": "{% for m in messages %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}{{ loop.revindex0 }},{% endfor %}",
+    "loop-else": "{% for x in [] %}x{% else %}empty{% endfor %}",
+    "loop-filter": "{% for x in [1, 2, 3, 4] if x is even %}{{ x }}{{ loop.length }}{% endfor %}",
+    "loop-controls": "{% for x in range(10) %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 5 %}{% break %}{% endif %}{{ x }}{% endfor %}",
+    "loop-scope": "{% set x = 1 %}{% for i in [1, 2] %}{% set x = x + i %}{{ x }}{% endfor %}{{ x }}",
+    "loop-nested": "{% for a in [1, 2] %}{% for b in 'xy' %}{{ a }}{{ b }}{{ loop.index }}{% endfor %}{{ loop.index }};{% endfor %}",
+    "loop-cycle-previtem": "{% for x in [1, 2, 3] %}{{ loop.cycle('a', 'b') }}{{ loop.previtem | default('-') }}{{ loop.nextitem | default('-') }}{% endfor %}",
+    "loop-unpack": "{% for k, v in {'a': 1, 'b': [1, 'x']}.items() %}{{ k }}={{ v }};{% endfor %}",
+    "loop-over-dict-and-string": "{% for k in {'a': 1, 'b': 2} %}{{ k }}{% endfor %}{% for c in 'héllo' %}{{ c }}.{% endfor %}",
+    "namespace": "{% set ns = namespace(x=false, n=0) %}{% for i in [1, 2, 3] %}{% set ns.n = ns.n + i %}{% set ns.x = true %}{% endfor %}{{ ns.n }} {{ ns.x }}",
+    "namespace-empty": "{% set ns = namespace() %}{% set ns.index = 0 %}{% set ns.index = ns.index + 1 %}{{ ns.index }}",
+    "set-block": "{% set v %}A{{ 1 + 1 }}{% endset %}[{{ v }}]",
+    "set-shadow-messages": "{% set messages = messages[1:] %}{{ messages | length }}{{ messages[0].role }}",
+    "literals": "{{ 'a\\tb\\n' }}{{ \"q'\" }}{{ 1.5 }}{{ 10 }}{{ -3 }}{{ true }}{{ none }}{{ [1, 'a', none, true] }}{{ {'k': 'v', 'n': 1.0} }}{{ 'x' 'y' }}",
+    "string-escapes": "{{ '\\u00e9\\x41\\\\n\\'' }}|{{ \"\\\"\" }}|{{ 'a\\qb' }}",
+    "repr-of-strings": "{{ ['it\\'s', \"q\\\"\", 'both\\'\"', 'tab\\t'] }}",
+    "floats": "{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.0e-5 }} {{ 3.0 }} {{ 2.5e3 }} {{ 7 / 2 }} {{ 1 / 3 }} {{ 10 / 5 }}",
+    "arithmetic": "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 'a' ~ 1 ~ none }} {{ 'ab' * 3 }} {{ 1 + 1.5 }} {{ [1] + [2] }} {{ 10 - 2 - 3 }}",
+    "unary-and-filters": "{{ -3 | abs }} {{ - 2 ** 2 }} {{ not true | string }}",
+    "comparisons": "{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'a' < 'b' }} {{ 1 == 1.0 }} {{ true == 1 }} {{ 'x' in 'xyz' }} {{ 'q' not in ['a'] }} {{ 'role' in messages[0] }} {{ [1, 2] == [1, 2] }} {{ {'a': 1} == {'a': 1} }} {{ none == false }}",
+    "logic": "{{ 1 and 'x' }} {{ 0 or 'y' }} {{ not none }} {{ 'a' if false else 'b' }} {{ 'a' if true }}[{{ 'a' if false }}] {{ none or [] }}",
+    "access": "{{ messages[0].role }} {{ messages[-1]['content'] }} {{ messages[1:] | length }} {{ 'hello'[1:3] }} {{ 'hello'[::-1] }} {{ [1, 2, 3, 4][::2] }} {{ messages[0].missing is defined }} {{ 'abc'[-1] }} {{ [1, 2, 3][-2:] }} {{ [1, 2, 3][:-1] }} {{ [1, 2][5:] }}",
+    "undefined": "[{{ nothing }}]{% if nothing %}x{% endif %}{{ nothing | length }}{% for x in nothing %}y{% endfor %}{{ nothing is defined }}{{ nothing is undefined }}{{ nothing | default('d') }}{{ nothing == nothing }}[{{ nothing | trim }}][{{ nothing ~ 'x' }}]",
+    "tests": "{{ none is none }} {{ 'a' is string }} {{ 1 is number }} {{ 1.0 is float }} {{ 1 is integer }} {{ {} is mapping }} {{ [] is iterable }} {{ 'a' is iterable }} {{ 3 is odd }} {{ 4 is divisibleby 2 }} {{ 1 is not none }} {{ true is boolean }} {{ 'a' is in 'abc' }} {{ none is sameas none }} {{ 2 is eq 2 }} {{ 'a' is equalto('a') }} {{ 1 is string }} {{ messages is sequence }} {{ 'ab' is lower }}",
+    "filters": "{{ '  x  ' | trim }}|{{ 'ab' | upper }}|{{ 'AB' | lower }}|{{ 'hello world-foo (bar' | title }}|{{ 'hELLO wORLD' | capitalize }}|{{ [1, 2] | join(', ') }}|{{ ['a', 'b'] | join }}|{{ '' | default('e', true) }}|{{ none | default('n') }}|{{ 42 | string }}|{{ '12' | int + 1 }}|{{ 'x' | int }}|{{ '2.5' | float }}|{{ [3, 1] | first }}|{{ [3, 1] | last }}|{{ 'abc' | list }}|{{ [1, 1, 2] | unique | list }}|{{ [1, 2] | reverse | list }}|{{ 'a-b' | replace('-', '+') }}|{{ 'xyz' | length }}|{{ {'a': 1} | length }}|{{ 'ab' | trim('a') }}|{{ 'x' | d('y') }}|{{ 'x' | safe }}|{{ 3.7 | int }}",
+    "tojson": "{{ messages | tojson }}|{{ {'a': [1, 2.5, none, true], 'b': 'é\"\\n\\u0001'} | tojson(indent=2) }}|{{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }}|{{ 'é' | tojson(ensure_ascii=true) }}|{{ '日本🦙' | tojson(ensure_ascii=true) }}|{{ [] | tojson(indent=4) }}|{{ {'x': {}, 'y': [[]]} | tojson(indent=2) }}|{{ 1.0 | tojson }}|{{ 'a</b>&' | tojson }}|{{ [1, 2] | tojson(separators=[',', ':']) }}",
+    "select-reject": "{{ messages | selectattr('role', 'equalto', 'user') | list | length }}|{{ messages | rejectattr('role', 'equalto', 'user') | map(attribute='role') | join }}|{{ [0, 1, 2] | select | list }}|{{ ['a', 'code_interpreter'] | reject('equalto', 'code_interpreter') | join(', ') }}|{{ messages | map(attribute='role') | list }}|{{ ['a', 'B'] | map('upper') | join }}|{{ messages | selectattr('missing') | list }}",
+    "items-filter": "{% for k, v in {'x': 1, 'y': 'z'} | items %}{{ k }}{{ v }}{% endfor %}",
+    "string-methods": "{{ ' a b '.strip() }}|{{ 'xxaxx'.strip('x') }}|{{ '  a'.lstrip() }}|{{ 'a  '.rstrip() }}|{{ 'abc'.startswith('ab') }}|{{ 'abc'.endswith(('x', 'c')) }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'aaa'.replace('a', 'b', 2) }}|{{ 'Ab'.upper() }}{{ 'Ab'.lower() }}|{{ 'x</think>y'.split('</think>')[-1] }}|{{ 'hello world'.title() }}|{{ 'abc'.find('c') }}|{{ 'banana'.count('a') }}|{{ '-'.join(['a', 'b']) }}",
+    "dict-methods": "{{ {'a': 1}.get('a') }}{{ {'a': 1}.get('b', 'z') }}{{ {'a': 1}.get('b') }}{{ {'a': 1}.keys() | list }}{{ {'a': 1}.values() | list }}{{ {'a': 1}['items'] is defined }}",
+    "raise-exception": "{% if messages[0].role == 'system' %}{{ raise_exception('Bad: ' ~ messages[0].role) }}{% endif %}",
+    "strftime-now": "{{ strftime_now('%d %b %Y|%B|%A|%a|%H:%M:%S|%j|%y|%m|%I%p|%%') }}",
+    "generation-block": "{% generation %}gen{% endgeneration %}",
+    "unicode-by-code-point": "{{ 'é' | length }} {{ messages[1].content | length }} {{ 'e\\u0301' == '\\u00e9' }} {{ 'e\\u0301' | length }} {{ '🦙'[0] }} {{ 'ß' | upper }}",
+    "conversation-equality": "{% set users = messages | selectattr('role', 'equalto', 'user') | list %}{% for m in messages %}{{ m == users[-1] }}{% endfor %}",
+    "bos-eos": "{{ bos_token }}|{{ eos_token }}|{{ tools is none }}|{{ documents is defined }}|{{ add_generation_prompt }}",
+    "dict-literal-iteration": "{% for key, val in {'name': 'f', 'return': 1, 'x': [1]}.items() if key != 'return' %}{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}",
+    "whitespace-in-output-strip": "A{{- '  ' -}}B  {%- set x = 1 -%}  C",
+    "add-string-number-error": "{{ 'a' + 1 }}",
+    "undefined-attribute-error": "{{ nothing.role }}",
+}
+
+
+def snippet_cases():
+    cases = []
+    for name, template in SNIPPETS.items():
+        case = {"name": name, "template": template}
+        try:
+            case["expected"] = render(template, SNIPPET_MESSAGES, True, "<s>", "</s>")
+        except Exception as error:  # noqa: BLE001 - the class is recorded and checked
+            case["expected_error"] = str(error)
+            case["error_class"] = type(error).__name__
+        cases.append(case)
+    return cases
+
+
 def render(template, messages, add_generation_prompt, bos, eos):
     kwargs = {"eos_token": eos}
     if bos is not None:
@@ -113,6 +183,10 @@ def main():
     path = FIXTURES / "chat_templates.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     errors = sum("expected_error" in c for c in cases)
+    snippets = {"messages": SNIPPET_MESSAGES, "bos_token": "<s>", "eos_token": "</s>", "add_generation_prompt": True,
+                "date": out["date"], "cases": snippet_cases()}
+    (FIXTURES / "constructs.json").write_text(json.dumps(snippets, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(snippets['cases'])} construct cases to {FIXTURES / 'constructs.json'}")
     print(f"wrote {len(cases)} cases ({errors} expected errors) to {path}")
 
 

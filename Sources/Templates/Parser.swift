@@ -369,16 +369,19 @@ struct Parser {
         return left
     }
 
-    private mutating func parseUnary() throws -> Expression {
+    /// jinja2's `parse_unary`: `-x|f` is `(-x)|f`; the operand of `-` takes no filters of its own.
+    private mutating func parseUnary(withFilters: Bool = true) throws -> Expression {
         try nest()
         defer { depth -= 1 }
+        var node: Expression
         if isOp("-") || isOp("+") {
             let unaryLine = line
             guard case .op(let op)? = advance()?.kind else { throw TemplateError(.syntax, "expected an operator") }
-            let operand = try parseUnary()
-            return try parseFiltersAndTests(Expression(kind: .unary(op, operand), line: unaryLine))
+            node = Expression(kind: .unary(op, try parseUnary(withFilters: false)), line: unaryLine)
+        } else {
+            node = try parsePostfix(try parsePrimary())
         }
-        return try parseFiltersAndTests(try parsePostfix(try parsePrimary()))
+        return withFilters ? try parseFiltersAndTests(node) : node
     }
 
     private mutating func parsePrimary() throws -> Expression {

@@ -133,6 +133,7 @@ final class Renderer {
 
     private func run(_ loop: Loop) throws {
         var items = try iterate(try evaluate(loop.iterable), line: loop.line)
+        // jinja2 gives each iteration a fresh scope: a `set` in the body starts from the outer value every time.
         scopes.append([:])
         defer { scopes.removeLast() }
         func bind(_ item: Value) throws {
@@ -159,7 +160,6 @@ final class Renderer {
         let outer = lookup("loop")
         for (position, item) in items.enumerated() {
             try countIteration(line: loop.line)
-            try bind(item)
             let length = items.count
             var info = Value.Dictionary()
             info["index"] = .int(position + 1)
@@ -178,6 +178,8 @@ final class Renderer {
                 return arguments[position % arguments.count]
             })
             if !outer.isUndefined { info["parent"] = outer }
+            scopes[scopes.count - 1] = [:]
+            try bind(item)
             set("loop", .dict(info))
             let flow = try execute(loop.body)
             if flow == .breakLoop { break }

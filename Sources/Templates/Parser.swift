@@ -86,6 +86,13 @@ struct Parser {
         }
     }
 
+    /// One more level of a left-leaning chain (`a + b + c`, `x|f|g`, `a.b.c`): the tree gets deeper even
+    /// though the parser loops, and both evaluating and freeing it recurse, so chains count against the depth too.
+    private mutating func deepen(_ levels: inout Int) throws {
+        levels += 1
+        try nest()
+    }
+
     private mutating func nest() throws {
         depth += 1
         if depth > maximumDepth {
@@ -274,8 +281,11 @@ struct Parser {
     }
 
     private mutating func parseOr() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var left = try parseAnd()
         while isName("or") {
+            try deepen(&levels)
             index += 1
             left = Expression(kind: .or(left, try parseAnd()), line: left.line)
         }
@@ -283,8 +293,11 @@ struct Parser {
     }
 
     private mutating func parseAnd() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var left = try parseNot()
         while isName("and") {
+            try deepen(&levels)
             index += 1
             left = Expression(kind: .and(left, try parseNot()), line: left.line)
         }
@@ -305,17 +318,22 @@ struct Parser {
     private static let comparisons: Set<String> = ["==", "!=", "<", ">", "<=", ">="]
 
     private mutating func parseCompare() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         let first = try parseMath1()
         var pairs: [(String, Expression)] = []
         while true {
             if case .op(let op)? = current?.kind, Parser.comparisons.contains(op) {
                 index += 1
+                try deepen(&levels)
                 pairs.append((op, try parseMath1()))
             } else if isName("in") {
                 index += 1
+                try deepen(&levels)
                 pairs.append(("in", try parseMath1()))
             } else if isName("not"), index + 1 < tokens.count, case .name("in") = tokens[index + 1].kind {
                 index += 2
+                try deepen(&levels)
                 pairs.append(("not in", try parseMath1()))
             } else {
                 break
@@ -334,8 +352,11 @@ struct Parser {
     }
 
     private mutating func parseMath1() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var left = try parseConcat()
         while isOp("+") || isOp("-") {
+            try deepen(&levels)
             guard case .op(let op)? = advance()?.kind else { break }
             left = Expression(kind: .binary(op, left, try parseConcat()), line: left.line)
         }
@@ -343,8 +364,11 @@ struct Parser {
     }
 
     private mutating func parseConcat() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var left = try parseMath2()
         while isOp("~") {
+            try deepen(&levels)
             index += 1
             left = Expression(kind: .binary("~", left, try parseMath2()), line: left.line)
         }
@@ -352,8 +376,11 @@ struct Parser {
     }
 
     private mutating func parseMath2() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var left = try parsePow()
         while isOp("*") || isOp("/") || isOp("//") || isOp("%") {
+            try deepen(&levels)
             guard case .op(let op)? = advance()?.kind else { break }
             left = Expression(kind: .binary(op, left, try parsePow()), line: left.line)
         }
@@ -361,8 +388,11 @@ struct Parser {
     }
 
     private mutating func parsePow() throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var left = try parseUnary()
         while isOp("**") {
+            try deepen(&levels)
             index += 1
             left = Expression(kind: .binary("**", left, try parseUnary()), line: left.line)
         }
@@ -450,8 +480,11 @@ struct Parser {
     }
 
     private mutating func parsePostfix(_ base: Expression) throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var node = base
         while true {
+            try deepen(&levels)
             if isOp(".") {
                 index += 1
                 guard let token = advance() else { throw TemplateError(.syntax, "expected an attribute", line: line) }
@@ -530,8 +563,11 @@ struct Parser {
     }
 
     private mutating func parseFiltersAndTests(_ base: Expression) throws -> Expression {
+        var levels = 0
+        defer { depth -= levels }
         var node = base
         while true {
+            try deepen(&levels)
             if isOp("|") {
                 index += 1
                 let at = line

@@ -44,9 +44,17 @@ enum Value {
     }
 
     /// Dictionary keys compared by Unicode scalars, as Python compares `str`.
+    /// (UTF-8 bytes are compared: equal bytes are equal scalars, and no canonical equivalence is applied.)
     struct ScalarKey: Hashable {
-        let scalars: [UInt32]
-        init(_ string: String) { scalars = string.unicodeScalars.map(\.value) }
+        let string: String
+        init(_ string: String) { self.string = string }
+
+        static func == (a: ScalarKey, b: ScalarKey) -> Bool { a.string.utf8.elementsEqual(b.string.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(string.utf8.count)
+            for byte in string.utf8 { hasher.combine(byte) }
+        }
     }
 
     /// jinja2's `namespace()`: the one mutable object a template can create (reference semantics).

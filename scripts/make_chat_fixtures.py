@@ -13,6 +13,8 @@ The templates are read from Tests/TemplatesTests/Fixtures/templates (see PROVENA
 import datetime as _datetime
 import json
 import pathlib
+import random
+import warnings
 
 import jinja2
 import transformers
@@ -131,6 +133,87 @@ SNIPPETS = {
 }
 
 
+# Random templates over the supported subset (seeded), rendered by transformers' environment: a differential
+# test of the whole interpreter. Cases whose jinja2 output holds a Python object address ("<generator object
+# ... at 0x...>") or a dict view repr are dropped: they are not reproducible text.
+RNG = random.Random(20261123)
+STR = ["'a'", "'Hi'", "' x '", "'é'", "'a,b'", "\"q'\"", "'\\n'", "'</s>'", "''", "'AbC dEf'", "'3'", "'2.5'"]
+ATOM = ["1", "0", "-2", "2.5", "0.1", "true", "false", "none", "messages", "messages[0]", "messages[-1]",
+        "messages[0].role", "messages[1]['content']", "m", "x", "undefined_name", "[1, 2, 3]", "[]", "{'a': 1, 'b': 'c'}",
+        "{}", "ns.v", "loop.index", "loop.last"] + STR
+FILTERS = ["trim", "length", "upper", "lower", "title", "capitalize", "tojson", "string", "first", "last",
+           "join(',')", "join", "default('d')", "list", "reverse", "int", "float", "tojson(indent=2)", "items", "unique",
+           "map(attribute='role')", "selectattr('role', 'equalto', 'user')", "reject('equalto', 1)", "abs", "count",
+           "replace('a', 'b')", "default('z', true)", "trim('x')", "select", "d"]
+TESTS = ["defined", "none", "string", "number", "mapping", "iterable", "odd", "even", "integer", "float",
+         "boolean", "sequence", "divisibleby(2)", "equalto(1)", "in([1, 2])", "lower", "undefined", "true", "false"]
+METHODS = [".strip()", ".upper()", ".lower()", ".split(',')", ".split()", ".startswith('a')", ".endswith('b')",
+           ".replace('a', 'x')", ".lstrip()", ".rstrip('x')", ".title()", ".items()", ".keys()", ".get('a')", "[1:]",
+           "[::-1]", "[0]", "[-1]", "[:2]", ".find('a')"]
+BIN = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">", "<=", ">=", "in", "not in", "and", "or"]
+
+def expr(d=0):
+    r = RNG.random()
+    if d > 2 or r < 0.3:
+        e = RNG.choice(ATOM)
+    elif r < 0.45:
+        e = expr(d + 1) + " | " + RNG.choice(FILTERS)
+    elif r < 0.55:
+        e = expr(d + 1) + " is " + RNG.choice(["", "not "]) + RNG.choice(TESTS)
+    elif r < 0.65:
+        e = "(" + expr(d + 1) + ")" + RNG.choice(METHODS)
+    elif r < 0.85:
+        e = expr(d + 1) + " " + RNG.choice(BIN) + " " + expr(d + 1)
+    elif r < 0.92:
+        e = "not " + expr(d + 1)
+    else:
+        e = expr(d + 1) + " if " + expr(d + 1) + " else " + expr(d + 1)
+    return e
+
+WS = ["", " ", "\n", "  \n  ", "\n\n", "\t", " x ", "\n  y\n"]
+def open_(t):
+    return "{%" + RNG.choice(["", "-", "+", ""]) + " " + t + " " + RNG.choice(["", "-", "+", ""]) + "%}"
+def out():
+    return "{{" + RNG.choice(["", "-"]) + " " + expr() + " " + RNG.choice(["", "-"]) + "}}"
+def body(d=0):
+    parts = []
+    for _ in range(RNG.randint(1, 3)):
+        r = RNG.random()
+        parts.append(RNG.choice(WS))
+        if d < 2 and r < 0.2:
+            parts.append(open_("if " + expr()) + body(d + 1) + (open_("else") + body(d + 1) if RNG.random() < 0.5 else "") + open_("endif"))
+        elif d < 2 and r < 0.4:
+            it = RNG.choice(["messages", "[1, 2, 3]", "'ab'", "{'k': 1}", "range(3)", "[]", "undefined_name"])
+            parts.append(open_("for m in " + it + (" if m" if RNG.random() < 0.2 else "")) + body(d + 1) + open_("endfor"))
+        elif r < 0.5:
+            parts.append(open_("set x = " + expr()))
+        elif r < 0.55:
+            parts.append(open_("set ns.v = " + expr()))
+        elif r < 0.6:
+            parts.append("{#" + RNG.choice(["", "-"]) + " c " + RNG.choice(["", "-"]) + "#}")
+        else:
+            parts.append(out())
+        parts.append(RNG.choice(WS))
+    return "".join(parts)
+
+
+
+def random_cases(count):
+    cases = []
+    while len(cases) < count:
+        template = "{% set ns = namespace(v=1) %}" + RNG.choice(["", "\n", "  "]) + body()
+        case = {"name": f"random-{len(cases)}", "template": template}
+        try:
+            case["expected"] = render(template, SNIPPET_MESSAGES, True, "<s>", "</s>")
+            if " at 0x" in case["expected"].lower() or "dict_" in case["expected"].lower():
+                continue
+        except Exception as error:  # noqa: BLE001 - the class is recorded
+            case["expected_error"] = str(error)[:300]
+            case["error_class"] = type(error).__name__
+        cases.append(case)
+    return cases
+
+
 def snippet_cases():
     cases = []
     for name, template in SNIPPETS.items():
@@ -186,6 +269,10 @@ def main():
     snippets = {"messages": SNIPPET_MESSAGES, "bos_token": "<s>", "eos_token": "</s>", "add_generation_prompt": True,
                 "date": out["date"], "cases": snippet_cases()}
     (FIXTURES / "constructs.json").write_text(json.dumps(snippets, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    warnings.simplefilter("ignore", SyntaxWarning)  # jinja2 compiles some random constants like `1[0]`
+    randoms = {**{k: v for k, v in snippets.items() if k != "cases"}, "cases": random_cases(1500)}
+    (FIXTURES / "random_templates.json").write_text(json.dumps(randoms, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    print(f"wrote {len(randoms['cases'])} random template cases")
     print(f"wrote {len(snippets['cases'])} construct cases to {FIXTURES / 'constructs.json'}")
     print(f"wrote {len(cases)} cases ({errors} expected errors) to {path}")
 

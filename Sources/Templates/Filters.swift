@@ -23,7 +23,6 @@ enum Filters {
             case .string(let string): return .int(string.unicodeScalars.count)
             case .array(let items): return .int(items.count)
             case .dict(let dict): return .int(dict.count)
-            case .namespace(let namespace): return .int(namespace.attributes.count)
             default: throw TemplateError(.render, "object of type '\(value.typeName)' has no len()")
             }
         case "tojson":
@@ -56,6 +55,7 @@ enum Filters {
         case "int":
             let fallback = argument(0, "default") ?? .int(0)
             switch value {
+            case .undefined(let name): throw renderer.undefinedError(name)
             case .int: return value
             case .bool(let flag): return .int(flag ? 1 : 0)
             case .double(let number): return number.isFinite && abs(number) < 9e18 ? .int(Int(number)) : fallback
@@ -68,6 +68,7 @@ enum Filters {
             }
         case "float":
             let fallback = argument(0, "default") ?? .double(0)
+            if case .undefined(let name) = value { throw renderer.undefinedError(name) }
             if let number = value.number { return .double(number) }
             if case .string(let string) = value,
                let number = Double(Strings.strip(string, characters: nil, leading: true, trailing: true)) {
@@ -79,20 +80,22 @@ enum Filters {
         case "first":
             return try renderer.iterate(value, line: 0).first ?? .undefined("first item of an empty sequence")
         case "last":
+            if case .iterator = value { throw TemplateError(.render, "'generator' object is not reversible") }
             return try renderer.iterate(value, line: 0).last ?? .undefined("last item of an empty sequence")
         case "reverse":
             if case .string(let string) = value { return .string(Strings.make(string.unicodeScalars.reversed())) }
-            return .array(try renderer.iterate(value, line: 0).reversed())
+            if case .iterator(let items) = value { return .array(items.reversed()) }  // jinja2 lists a generator
+            return .iterator(try renderer.iterate(value, line: 0).reversed())
         case "unique":
             var seen: [Value] = []
             for item in try renderer.iterate(value, line: 0) where !seen.contains(where: { $0.equals(item) }) {
                 seen.append(item)
             }
-            return .array(seen)
+            return .iterator(seen)
         case "items":
             switch value {
-            case .undefined: return .array([])
-            case .dict(let dict): return .array(dict.pairs.map { .array([.string($0.0), $0.1]) })
+            case .undefined: return .iterator([])
+            case .dict(let dict): return .iterator(dict.pairs.map { .array([.string($0.0), $0.1]) })
             default: throw TemplateError(.render, "items filter needs a mapping, not '\(value.typeName)'")
             }
         case "selectattr", "rejectattr", "select", "reject":
@@ -111,7 +114,7 @@ enum Filters {
                 test = testName
             }
             let keep = !name.hasPrefix("reject")
-            return .array(try renderer.iterate(value, line: 0).filter { item in
+            return .iterator(try renderer.iterate(value, line: 0).filter { item in
                 let subject = attribute.map { lookup(item, $0) } ?? item
                 let passed = try test.map { try Tests.apply($0, to: subject, arguments: rest) } ?? subject.truthy
                 return passed == keep
@@ -119,7 +122,7 @@ enum Filters {
         case "map":
             if let attribute = argument(99, "attribute") {
                 let fallback = argument(99, "default")
-                return .array(try renderer.iterate(value, line: 0).map { item in
+                return .iterator(try renderer.iterate(value, line: 0).map { item in
                     let found = lookup(item, attribute)
                     return found.isUndefined ? (fallback ?? found) : found
                 })
@@ -128,7 +131,7 @@ enum Filters {
                 throw TemplateError(.unsupported, "map() needs attribute= or the name of a supported filter")
             }
             let rest = Array(arguments.dropFirst())
-            return .array(try renderer.iterate(value, line: 0).map {
+            return .iterator(try renderer.iterate(value, line: 0).map {
                 try apply(filter, to: $0, arguments: rest, keywords: [], renderer: renderer)
             })
         case "replace":
@@ -147,6 +150,7 @@ enum Filters {
             return .string(text)
         case "abs":
             switch value {
+            case .undefined(let name): throw renderer.undefinedError(name)
             case .int(let integer) where integer != .min: return .int(abs(integer))
             case .double(let number): return .double(abs(number))
             case .bool(let flag): return .int(flag ? 1 : 0)

@@ -50,6 +50,8 @@ enum JSON {
         case .dict(let dict):
             try encodePairs(dict.pairs, into: &out, indent: indent, level: level, itemSeparator: itemSeparator,
                             keySeparator: keySeparator, sortKeys: sortKeys, ensureASCII: ensureASCII, depth: depth)
+        case .iterator:
+            throw TemplateError(.render, "tojson: Object of type generator is not JSON serializable")
         case .namespace(let namespace):
             // jinja2's Namespace is not a dict: json.dumps refuses it.
             _ = namespace

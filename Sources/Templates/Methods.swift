@@ -72,7 +72,7 @@ enum Methods {
             }
         case "upper": return method(name) { _, _ in .string(string.uppercased()) }
         case "lower": return method(name) { _, _ in .string(string.lowercased()) }
-        case "title": return method(name) { _, _ in .string(Strings.title(string)) }
+        case "title": return method(name) { _, _ in .string(Strings.pythonTitle(string)) }
         case "capitalize": return method(name) { _, _ in .string(Strings.capitalize(string)) }
         case "find":
             return method(name) { arguments, keywords in

@@ -31,15 +31,19 @@ enum Operators {
                 throw TemplateError(.render, "'in <string>' requires a string as left operand, not '\(element.typeName)'")
             }
             return Strings.find(needle, in: haystack) != nil
-        case .array(let items): return items.contains { $0.equals(element) }
+        case .array(let items), .iterator(let items): return items.contains { $0.equals(element) }
         case .dict(let dict):
-            guard case .string(let key) = element else { return false }
-            return dict[key] != nil
+            switch element {
+            case .string(let key): return dict[key] != nil
+            case .array, .dict, .namespace, .iterator:
+                throw TemplateError(.render, "unhashable type: '\(element.typeName)'")
+            default: return false
+            }
         case .namespace(let namespace):
             guard case .string(let key) = element else { return false }
             return namespace.attributes[key] != nil
-        case .undefined(let name):
-            throw TemplateError(.render, "'\(name)' is undefined (used with 'in')")
+        case .undefined:
+            return false  // jinja2's Undefined iterates as empty
         default:
             throw TemplateError(.render, "argument of type '\(container.typeName)' is not iterable")
         }
@@ -123,8 +127,25 @@ enum Operators {
             return .double(a / b)
         case "//", "%":
             guard b != 0 else { throw TemplateError(.render, "float modulo by zero") }
-            let quotient = (a / b).rounded(.down)
-            return .double(op == "//" ? quotient : a - quotient * b)
+            // CPython's float_divmod: fmod first, so 1 // 0.1 is 9.0 and 1 % 0.1 is 0.09999999999999995.
+            var remainder = fmod(a, b)
+            var quotient = (a - remainder) / b
+            if remainder != 0 {
+                if (b < 0) != (remainder < 0) {
+                    remainder += b
+                    quotient -= 1
+                }
+            } else {
+                remainder = b < 0 ? -0.0 : 0.0
+            }
+            var floored: Double
+            if quotient != 0 {
+                floored = quotient.rounded(.down)
+                if quotient - floored > 0.5 { floored += 1 }
+            } else {
+                floored = (a / b) < 0 ? -0.0 : 0.0
+            }
+            return .double(op == "//" ? floored : remainder)
         default: return .double(pow(a, b))
         }
     }

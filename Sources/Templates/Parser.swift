@@ -170,7 +170,8 @@ struct Parser {
     private mutating func parseIf() throws -> Node {
         let ifLine = line
         var branches: [(Expression, [Node])] = []
-        var condition = try parseExpression()
+        // jinja2 parses if/elif conditions without conditional expressions (`parse_tuple(with_condexpr=False)`).
+        var condition = try parseExpression(allowConditional: false)
         try expectBlockEnd()
         while true {
             let (body, end) = try parseBody(until: ["elif", "else", "endif"])
@@ -178,7 +179,7 @@ struct Parser {
             guard let end else { throw unclosed("if", line: ifLine) }
             switch end.name {
             case "elif":
-                condition = try parseExpression()
+                condition = try parseExpression(allowConditional: false)
                 try expectBlockEnd()
             case "else":
                 try expectBlockEnd()
@@ -596,6 +597,9 @@ struct Parser {
                     (arguments, _) = try parseArguments()
                 } else if let token = current, startsTestArgument(token) {
                     // `x is divisibleby 3`, `x is sameas none`: one argument without parentheses.
+                    if case .name("is") = token.kind {
+                        throw TemplateError(.syntax, "you cannot chain multiple tests with 'is'", line: token.line)
+                    }
                     arguments = [try parsePostfix(try parsePrimary())]
                 }
                 node = Expression(kind: .test(node, name: name, arguments: arguments, negated: negated), line: at)
@@ -608,7 +612,7 @@ struct Parser {
     private func startsTestArgument(_ token: Token) -> Bool {
         switch token.kind {
         case .string, .integer, .float: return true
-        case .name(let name): return !["and", "or", "else", "if", "in", "is", "not"].contains(name)
+        case .name(let name): return !["and", "or", "else"].contains(name)  // jinja2's exact exclusions
         case .op(let op): return op == "[" || op == "{"
         default: return false
         }

@@ -47,9 +47,15 @@ final class Renderer {
                 try emit(text)
             case .output(let expression):
                 let value = try evaluate(expression)
-                if case .function = value {
+                switch value {
+                case .function:
                     // Printing a function object is never what a chat template means.
                     throw TemplateError(.render, "cannot print a function", line: expression.line)
+                case .iterator:
+                    // jinja2 prints "<generator object ... at 0x...>", an address: never what a template means.
+                    throw TemplateError(.render, "cannot print a generator (filter it with '| list' first)",
+                                        line: expression.line)
+                default: break
                 }
                 try emit(value.pythonString)
             case .conditional(let branches, let otherwise):
@@ -123,7 +129,7 @@ final class Renderer {
     func iterate(_ value: Value, line: Int) throws -> [Value] {
         switch value {
         case .undefined: return []
-        case .array(let items): return items
+        case .array(let items), .iterator(let items): return items
         case .dict(let dict): return dict.keys.map { .string($0) }
         case .string(let string): return string.unicodeScalars.map { .string(String($0)) }
         default:
@@ -389,7 +395,7 @@ final class Renderer {
         case .undefined(let name):
             throw undefinedError(name)
         default:
-            throw TemplateError(.render, "'\(base.typeName)' object is not subscriptable")
+            throw TemplateError(.render, "'\(base.typeName)' object is not subscriptable (slicing)")
         }
     }
 }

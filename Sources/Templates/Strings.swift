@@ -131,6 +131,24 @@ enum Strings {
         return String(first).uppercased() + make(s.dropFirst()).lowercased()
     }
 
+    /// Python's `str.title()`: a cased character is upper-cased after an uncased one, lower-cased after a cased one.
+    static func pythonTitle(_ string: String) -> String {
+        var out = ""
+        var previousCased = false
+        for scalar in string.unicodeScalars {
+            let text = String(scalar)
+            let lower = text.lowercased(), upper = text.uppercased()
+            if lower != upper {
+                out += previousCased ? lower : upper
+                previousCased = true
+            } else {
+                out += text
+                previousCased = false
+            }
+        }
+        return out
+    }
+
     /// jinja2's `title` filter: split before runs of `-`, whitespace, `(`, `{`, `[`, `<`, then capitalize each piece.
     static func title(_ string: String) -> String {
         var pieces: [[Unicode.Scalar]] = []

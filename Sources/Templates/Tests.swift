@@ -44,7 +44,7 @@ enum Tests {
         case "iterable", "sequence":
             switch value {
             case .string, .array, .dict: return true
-            case .undefined: return name == "iterable"  // jinja2's Undefined is iterable (empty)
+            case .undefined, .iterator: return name == "iterable"  // iterable, but not sequences
             default: return false
             }
         case "callable":
@@ -61,22 +61,17 @@ enum Tests {
             default: return false
             }
         case "odd", "even", "divisibleby":
-            guard let integer = value.integer else {
-                throw TemplateError(.render, "the '\(name)' test needs an integer, not '\(value.typeName)'")
-            }
-            if name == "odd" { return integer % 2 != 0 }
-            if name == "even" { return integer % 2 == 0 }
-            guard let divisor = try argument().integer, divisor != 0 else {
-                throw TemplateError(.render, "divisibleby needs a non-zero integer")
-            }
-            return integer % divisor == 0
+            // Python's `value % 2 == 1`, `value % 2 == 0`, `value % num == 0` (floats included).
+            let divisor = name == "divisibleby" ? try argument() : .int(2)
+            let remainder = try Operators.apply("%", value, divisor)
+            return remainder.equals(.int(name == "odd" ? 1 : 0))
         case "in": return try Operators.contains(try argument(), value)
-        case "lower":
+        case "lower", "upper":
+            // Python's str.islower() / isupper(): at least one cased character, and all cased ones in that case.
             guard case .string(let string) = value else { return false }
-            return string == string.lowercased()
-        case "upper":
-            guard case .string(let string) = value else { return false }
-            return string == string.uppercased()
+            let lower = string.lowercased(), upper = string.uppercased()
+            guard lower != upper else { return false }
+            return name == "lower" ? string == lower : string == upper
         case "lt", "le", "gt", "ge":
             let op = ["lt": "<", "le": "<=", "gt": ">", "ge": ">="][name]!
             return try Operators.compare(op, value, try argument())

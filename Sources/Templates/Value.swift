@@ -12,6 +12,10 @@ enum Value {
     case double(Double)
     case string(String)
     case array([Value])
+    /// What jinja2's `select`, `reject`, `selectattr`, `rejectattr`, `map`, `unique`, `items` and `reverse`
+    /// return: a one-pass iterator, not a list. It is always truthy, has no length, cannot be indexed or
+    /// serialized, and iterates (or `| list`s) to its items.
+    case iterator([Value])
     case dict(Dictionary)
     case namespace(Namespace)
     case function(Function)
@@ -91,7 +95,7 @@ extension Value {
         case .string(let value): return !value.unicodeScalars.isEmpty
         case .array(let value): return !value.isEmpty
         case .dict(let value): return value.count > 0
-        case .namespace, .function: return true
+        case .namespace, .function, .iterator: return true
         }
     }
 
@@ -105,6 +109,7 @@ extension Value {
         case .double: return "float"
         case .string: return "str"
         case .array: return "list"
+        case .iterator: return "generator"
         case .dict: return "dict"
         case .namespace: return "Namespace"
         case .function: return "function"
@@ -172,6 +177,7 @@ extension Value {
             return "<Namespace " + namespace.attributes.pairs.map { "\($0.0)=\($0.1.pythonRepr)" }
                 .joined(separator: ", ") + ">"
         case .function(let function): return "<function \(function.name)>"
+        case .iterator: return "<generator object>"
         }
     }
 

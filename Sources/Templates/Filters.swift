@@ -47,7 +47,7 @@ enum Filters {
             return value
         case "join":
             let separator = argument(0, "d")?.pythonString ?? ""
-            var items = try renderer.iterate(value, line: 0)
+            var items = try renderer.iterate(value)
             if let attribute = argument(1, "attribute") { items = items.map { lookup($0, attribute) } }
             return .string(items.map(\.pythonString).joined(separator: separator))
         case "string":
@@ -76,19 +76,19 @@ enum Filters {
             }
             return fallback
         case "list":
-            return .array(try renderer.iterate(value, line: 0))
+            return .array(try renderer.iterate(value))
         case "first":
-            return try renderer.iterate(value, line: 0).first ?? .undefined("first item of an empty sequence")
+            return try renderer.iterate(value).first ?? .undefined("first item of an empty sequence")
         case "last":
             if case .iterator = value { throw TemplateError(.render, "'generator' object is not reversible") }
-            return try renderer.iterate(value, line: 0).last ?? .undefined("last item of an empty sequence")
+            return try renderer.iterate(value).last ?? .undefined("last item of an empty sequence")
         case "reverse":
             if case .string(let string) = value { return .string(Strings.make(string.unicodeScalars.reversed())) }
             if case .iterator(let items) = value { return .array(items.reversed()) }  // jinja2 lists a generator
-            return .iterator(try renderer.iterate(value, line: 0).reversed())
+            return .iterator(try renderer.iterate(value).reversed())
         case "unique":
             var seen: [Value] = []
-            for item in try renderer.iterate(value, line: 0) where !seen.contains(where: { $0.equals(item) }) {
+            for item in try renderer.iterate(value) where !seen.contains(where: { $0.equals(item) }) {
                 seen.append(item)
             }
             return .iterator(seen)
@@ -114,7 +114,7 @@ enum Filters {
                 test = testName
             }
             let keep = !name.hasPrefix("reject")
-            return .iterator(try renderer.iterate(value, line: 0).filter { item in
+            return .iterator(try renderer.iterate(value).filter { item in
                 let subject = attribute.map { lookup(item, $0) } ?? item
                 let passed = try test.map { try Tests.apply($0, to: subject, arguments: rest) } ?? subject.truthy
                 return passed == keep
@@ -122,7 +122,7 @@ enum Filters {
         case "map":
             if let attribute = argument(99, "attribute") {
                 let fallback = argument(99, "default")
-                return .iterator(try renderer.iterate(value, line: 0).map { item in
+                return .iterator(try renderer.iterate(value).map { item in
                     let found = lookup(item, attribute)
                     return found.isUndefined ? (fallback ?? found) : found
                 })
@@ -131,7 +131,7 @@ enum Filters {
                 throw TemplateError(.unsupported, "map() needs attribute= or the name of a supported filter")
             }
             let rest = Array(arguments.dropFirst())
-            return .iterator(try renderer.iterate(value, line: 0).map {
+            return .iterator(try renderer.iterate(value).map {
                 try apply(filter, to: $0, arguments: rest, keywords: [], renderer: renderer)
             })
         case "replace":

@@ -153,7 +153,6 @@ struct Lexer {
         throw TemplateError(.syntax, "comment '{#' is never closed with '#}'", line: startLine)
     }
 
-    private static let operators3: Set<String> = []
     private static let operators2: Set<String> = ["==", "!=", "<=", ">=", "//", "**"]
     private static let operators1: Set<Unicode.Scalar> = ["+", "-", "*", "/", "%", "~", "<", ">", "=", "(", ")", "[",
                                                           "]", "{", "}", ",", ".", ":", "|"]

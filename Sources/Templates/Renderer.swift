@@ -126,7 +126,7 @@ final class Renderer {
     }
 
     /// The items a `for` loop or a filter walks: list items, dict keys, string characters (Unicode scalars).
-    func iterate(_ value: Value, line: Int) throws -> [Value] {
+    func iterate(_ value: Value, line: Int? = nil) throws -> [Value] {
         switch value {
         case .undefined: return []
         case .array(let items), .iterator(let items): return items

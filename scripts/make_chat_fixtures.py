@@ -6,7 +6,9 @@ Run once in a scratch virtualenv with transformers and jinja2 (>= 3.1.6):
 
 Every case goes through transformers' own `render_jinja_template` (the function behind
 `apply_chat_template(tokenize=False)`: a sandboxed jinja2 environment with trim_blocks and lstrip_blocks,
-transformers' tojson, raise_exception, strftime_now, namespace), so the fixture is what transformers renders.
+transformers' tojson, raise_exception, strftime_now, namespace), so the fixture is what transformers renders;
+each real-template case is also rendered through a tokenizer's public `apply_chat_template` and must agree.
+The script is deterministic: running it again rewrites the same fixtures.
 `strftime_now` reads the clock; the script fixes it to FIXED_DATE, which the Swift tests pass as `date:`.
 The templates are read from Tests/TemplatesTests/Fixtures/templates (see PROVENANCE.md there).
 """
@@ -237,6 +239,17 @@ def render(template, messages, add_generation_prompt, bos, eos):
     return rendered[0]
 
 
+def apply_chat_template(template, messages, add_generation_prompt, bos, eos):
+    """The same render through a tokenizer object's `apply_chat_template`, the public API (a cross-check)."""
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(ROOT / "models" / "books-5m" / "tokenizer.json"))
+    tokenizer.chat_template = template
+    tokenizer.bos_token = bos
+    tokenizer.eos_token = eos
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+
 def main():
     cases = []
     for file, (model, bos, eos) in TEMPLATES.items():
@@ -254,6 +267,8 @@ def main():
                 }
                 try:
                     case["expected"] = render(template, messages, add_generation_prompt, bos, eos)
+                    via_tokenizer = apply_chat_template(template, messages, add_generation_prompt, bos, eos)
+                    assert via_tokenizer == case["expected"], (file, name, add_generation_prompt)
                 except jinja2.exceptions.TemplateError as error:
                     case["expected_error"] = str(error)
                 cases.append(case)

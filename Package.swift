@@ -21,6 +21,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c"])]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: cpuFlags),
         .target(name: "Tokenizers"),
+        .target(name: "Templates"),
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         .target(name: "Models", dependencies: ["Kernels", "Cache", "CBLAS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: cpuFlags),
         .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"], exclude: ["Fixtures"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
     ]
 )

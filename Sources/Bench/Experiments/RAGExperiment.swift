@@ -120,7 +120,8 @@ public struct RAGExperiment {
             promptTokens += Double(prompts[0].tokens.count)
             // The reference, and the `full` row: full recompute of the warm (last) order. Full recompute uses no
             // library, so its cold and warm times are the same run.
-            let reference = try await measure(prompts.last!, answer: answer, mode: .full, composer: nil, model: model)  // safe: orders is non-empty
+            guard let warmPrompt = prompts.last else { continue }  // orders holds the first order and the shuffles
+            let reference = try await measure(warmPrompt, answer: answer, mode: .full, composer: nil, model: model)
             for mode in modes {
                 var hits = 0.0, chunkTokens = 0.0
                 var cold = reference.seconds
@@ -147,10 +148,15 @@ public struct RAGExperiment {
                 row["nll", default: 0] += warm.answerNLL
                 row["kl", default: 0] += Self.meanKL(reference.answerLogits, warm.answerLogits)
                 row["top1", default: 0] += Self.top1(reference.answerLogits, warm.answerLogits)
-                row["attention", default: 0] += Self.attentionSimilarity(reference.attention, warm.attention,
-                                                                          blocks: prompts.last!.query.count * model.config.heads)  // safe: non-empty
+                // Comparable only when both captures cover the same query rows (an exact `prefix` hit that reaches
+                // into the query computes fewer rows): such questions are left out, never counted as 0.
+                if let similarity = Self.attentionSimilarity(reference.attention, warm.attention,
+                                                             blocks: warmPrompt.query.count * model.config.heads) {
+                    row["attention", default: 0] += similarity
+                    row["attentionCount", default: 0] += 1
+                }
                 row["hit", default: 0] += chunkTokens > 0 ? hits / chunkTokens : 0
-                row["reused", default: 0] += Double(warm.reusedTokens) / Double(prompts.last!.tokens.count)  // safe: non-empty
+                row["reused", default: 0] += Double(warm.reusedTokens) / Double(warmPrompt.tokens.count)
                 row["bytes", default: 0] += stored > 0 && mode != .full && mode != .prefix ? library_bytes / stored : 0
                 sums[mode] = row
                 step += 1
@@ -164,7 +170,8 @@ public struct RAGExperiment {
                            ttft_ratio_to_full_warm: s["warm", default: 0] / max(s["full", default: 1], 1e-12),
                            answer_perplexity: exp(s["nll", default: 0] / n), kl_to_full: s["kl", default: 0] / n,
                            top1_agreement: s["top1", default: 0] / n,
-                           attention_similarity: captureAttention ? s["attention", default: 0] / n : nil,
+                           attention_similarity: captureAttention && s["attentionCount", default: 0] > 0
+                               ? s["attention", default: 0] / s["attentionCount", default: 1] : nil,
                            hit_rate_shuffled: s["hit", default: 0] / n, reused_fraction: s["reused", default: 0] / n,
                            library_bytes_per_token: s["bytes", default: 0] / n)
         }
@@ -219,7 +226,10 @@ public struct RAGExperiment {
     /// Cosine similarity of the query rows' attention distributions over the prompt, per layer, row and
     /// head, averaged. Both captures are per layer `[rows, heads, cells]` (`blocks` = rows × heads) over caches
     /// holding the same positions in the same order.
-    static func attentionSimilarity(_ reference: [[Float]], _ other: [[Float]], blocks: Int) -> Double {
+    /// Mean cosine similarity of the query's attention rows, or nil when the captures do not line up.
+    static func attentionSimilarity(_ reference: [[Float]], _ other: [[Float]], blocks: Int) -> Double? {
+        guard !reference.isEmpty, reference.count == other.count,
+              zip(reference, other).allSatisfy({ $0.count == $1.count }) else { return nil }
         var total = 0.0
         var count = 0
         for (a, b) in zip(reference, other) where a.count == b.count && blocks > 0 && a.count % blocks == 0 {
@@ -237,6 +247,6 @@ public struct RAGExperiment {
                 }
             }
         }
-        return count > 0 ? total / Double(count) : 0
+        return count > 0 ? total / Double(count) : nil
     }
 }

@@ -6,8 +6,15 @@
 // caller takes every chunk left. Each row is summed exactly as the unsplit kernel sums it (the kernels
 // group rows by 4 from the start of a call), so results are bit-identical with and without the helper.
 // One caller at a time uses the helper (a try-lock); a concurrent caller runs alone on its own thread.
+//
+// Hand-off (all atomics sequentially consistent): the caller closes the job (`open = 0`), waits until the
+// helper is not inside, writes the fields, opens the job under its generation and posts it. The helper
+// marks itself inside, then joins only if the job it was woken for is open under that generation.
+// Closing and entering are a Dekker pair: either the caller sees the helper inside and waits, or the helper
+// sees the job closed and skips it, so the helper never reads fields that are being written.
 // OpenBLAS runs no work during these GEMVs (it serves f32 weights and prefill's sgemm), so the two never
 // compete for the cores.
+#define _GNU_SOURCE
 #include "ckernels.h"
 #include "half_kernels.h"
 #include <immintrin.h>
@@ -22,6 +29,7 @@ static struct {
     pthread_mutex_t mutex;
     pthread_cond_t posted_signal;
     atomic_uint posted;   // generation of the last job
+    atomic_uint open;     // generation of the job the helper may join, 0 while closed
     atomic_int inside;    // 1 while the helper may read the job's fields
     atomic_flag busy;     // held by the one caller using the helper
     atomic_long next;     // first unclaimed row
@@ -31,7 +39,7 @@ static struct {
     long rows, columns, chunk;
     const float *x;
     float *y;
-} job = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+} job = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 
 static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
 static int helper_running = 0;
@@ -58,19 +66,26 @@ static void *helper_main(void *unused) {
             while (atomic_load(&job.posted) == seen) pthread_cond_wait(&job.posted_signal, &job.mutex);
             pthread_mutex_unlock(&job.mutex);
         }
-        atomic_store(&job.inside, 1);
         const unsigned generation = atomic_load(&job.posted);
-        if (generation != seen) {
-            work();
-            seen = generation;
-        }
+        atomic_store(&job.inside, 1);
+        // Join only the job this wake-up was for, and only while it is open; otherwise skip it (the caller
+        // is closing it, or already did it alone).
+        if (atomic_load(&job.open) == generation) work();
+        seen = generation;
         atomic_store(&job.inside, 0);
     }
     return 0;
 }
 
+/// CPUs this process may run on (its affinity mask, not the machine's count).
+static int usable_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void start_helper(void) {
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) return;
+    if (usable_cpus() < 2) return;
     pthread_t thread;
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
@@ -92,8 +107,11 @@ void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, con
         kernel(w, rows, columns, x, y);
         return;
     }
-    // The helper may still be leaving the previous job: wait until it reads no fields.
-    while (atomic_load(&job.inside)) _mm_pause();
+    // Close the job, then wait until the helper reads no fields (it may be leaving the previous job).
+    atomic_store(&job.open, 0);
+    for (int spins = 0; atomic_load(&job.inside); ++spins) {
+        if (spins < 4096) _mm_pause(); else sched_yield();
+    }
     long chunk = ((1L << 16) / columns) & ~3L;
     job.kernel = kernel;
     job.w = w;
@@ -104,8 +122,11 @@ void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, con
     job.y = y;
     atomic_store(&job.next, 0);
     atomic_store(&job.done, 0);
+    unsigned generation = atomic_load(&job.posted) + 1;
+    if (generation == 0) generation = 1;  // 0 means closed
+    atomic_store(&job.open, generation);
     pthread_mutex_lock(&job.mutex);
-    atomic_fetch_add(&job.posted, 1);
+    atomic_store(&job.posted, generation);
     pthread_cond_signal(&job.posted_signal);
     pthread_mutex_unlock(&job.mutex);
     work();
@@ -113,5 +134,6 @@ void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, con
     while (atomic_load_explicit(&job.done, memory_order_acquire) < rows) {
         if (++spins < 4096) _mm_pause(); else sched_yield();  // the helper holds one chunk at most
     }
+    atomic_store(&job.open, 0);
     atomic_flag_clear_explicit(&job.busy, memory_order_release);
 }

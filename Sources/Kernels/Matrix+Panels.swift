@@ -22,7 +22,8 @@ extension Matrix {
         var first = 0
         while first < rows {
             let height = min(step, rows - first)
-            HalfKernels.widen(format, path: path, weights + first * columns, count: height * columns, into: widened)
+            // A refused path (forced, and missing on this CPU) widens nothing: stop before sgemm reads the scratch.
+            guard HalfKernels.widen(format, path: path, weights + first * columns, count: height * columns, into: widened) else { return }
             // C[count, height] (stride rows) = input[count, columns] · widened[height, columns]ᵀ
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(height), Int32(columns), 1,
                         input, Int32(columns), widened, Int32(columns), 0, output + first, Int32(rows))

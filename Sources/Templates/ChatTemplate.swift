@@ -213,11 +213,23 @@ enum Globals {
                 let stop = bounds.count > 1 ? bounds[1] : bounds[0]
                 let step = bounds.count > 2 ? bounds[2] : 1
                 guard step != 0 else { throw TemplateError(.render, "range() step must not be zero") }
-                let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-                guard count <= limits.maximumIterations else {
-                    throw TemplateError(.limit, "range() of \(count) items exceeds \(limits.maximumIterations)")
+                // Counted in Double so that no bound can overflow: only a count within the limit is used.
+                let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+                let exact = max(0, (span / abs(Double(step))).rounded(.up))
+                guard exact <= Double(limits.maximumIterations) else {
+                    throw TemplateError(.limit, "range() of \(exact) items exceeds \(limits.maximumIterations)")
                 }
-                return .array((0..<count).map { .int(start + $0 * step) })
+                let count = Int(exact)
+                var values: [Value] = []
+                values.reserveCapacity(count)
+                var value = start
+                while values.count < count, step > 0 ? value < stop : value > stop {
+                    values.append(.int(value))
+                    let (next, overflow) = value.addingReportingOverflow(step)
+                    if overflow { break }
+                    value = next
+                }
+                return .array(values)
             },
         ]
     }

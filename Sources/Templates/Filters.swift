@@ -49,7 +49,12 @@ enum Filters {
             let separator = argument(0, "d")?.pythonString ?? ""
             var items = try renderer.iterate(value)
             if let attribute = argument(1, "attribute") { items = items.map { lookup($0, attribute) } }
-            return .string(items.map(\.pythonString).joined(separator: separator))
+            let strings = items.map(\.pythonString)
+            let length = strings.reduce(0) { $0 + $1.unicodeScalars.count } + separator.unicodeScalars.count * max(strings.count - 1, 0)
+            guard length <= renderer.limits.maximumOutputLength else {
+                throw TemplateError(.limit, "join would build \(length) characters, more than \(renderer.limits.maximumOutputLength)")
+            }
+            return .string(strings.joined(separator: separator))
         case "string":
             return .string(value.pythonString)
         case "int":
@@ -138,14 +143,14 @@ enum Filters {
             let old = try Methods.requiredString(argument(0, "old"), "replace() old")
             let new = try Methods.requiredString(argument(1, "new"), "replace() new")
             let count = argument(2, "count")?.integer ?? -1
-            return .string(Strings.replace(value.pythonString, old, new, count: count))
+            return .string(try Strings.replace(value.pythonString, old, new, count: count))
         case "safe":
             return value
         case "e", "escape":
             // transformers' environment does not autoescape; an explicit escape filter does HTML escaping.
             var text = value.pythonString
             for (from, to) in [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&#34;"), ("'", "&#39;")] {
-                text = Strings.replace(text, from, to, count: -1)
+                text = try Strings.replace(text, from, to, count: -1)
             }
             return .string(text)
         case "abs":

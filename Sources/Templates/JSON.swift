@@ -9,7 +9,9 @@ enum JSON {
         var indentText: String? = nil
         switch indent {
         case .int(let count)?: indentText = String(repeating: " ", count: max(0, min(count, 64)))
-        case .string(let text)?: indentText = text
+        case .string(let text)?:
+            guard text.unicodeScalars.count <= 64 else { throw TemplateError(.limit, "tojson indent string longer than 64 characters") }
+            indentText = text
         case .none?, nil, .undefined?: indentText = nil
         case let other?: throw TemplateError(.render, "tojson indent must be an integer or a string, not '\(other.typeName)'")
         }

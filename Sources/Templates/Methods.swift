@@ -68,7 +68,7 @@ enum Methods {
                 let old = try requiredString(argument(arguments, keywords, 0, "old"), "replace() old")
                 let new = try requiredString(argument(arguments, keywords, 1, "new"), "replace() new")
                 let count = argument(arguments, keywords, 2, "count")?.integer ?? -1
-                return .string(Strings.replace(string, old, new, count: count))
+                return .string(try Strings.replace(string, old, new, count: count))
             }
         case "upper": return method(name) { _, _ in .string(string.uppercased()) }
         case "lower": return method(name) { _, _ in .string(string.lowercased()) }

@@ -96,6 +96,7 @@ enum Operators {
                 return .double(Double(a) / Double(b))
             case "//", "%":
                 guard b != 0 else { throw TemplateError(.render, "integer division or modulo by zero") }
+                guard !(a == .min && b == -1) else { throw TemplateError(.render, "integer overflow in \(op)") }
                 var quotient = a / b
                 var remainder = a % b
                 if remainder != 0 && ((remainder < 0) != (b < 0)) {

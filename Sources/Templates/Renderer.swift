@@ -121,6 +121,10 @@ final class Renderer {
             guard !attribute.hasPrefix("_") else {
                 throw TemplateError(.render, "namespace attributes cannot start with '_' ('\(attribute)')", line: line)
             }
+            // Values kept across iterations in a namespace are the only ones that can grow without bound.
+            guard !value.nests(deeperThan: limits.maximumDepth, orContains: namespace) else {
+                throw TemplateError(.limit, "value assigned to '\(object).\(attribute)' nests deeper than \(limits.maximumDepth) levels or contains the namespace itself", line: line)
+            }
             namespace.attributes[attribute] = value
         }
     }

@@ -96,14 +96,21 @@ enum Strings {
     }
 
     /// `str.replace(old, new, count)`.
-    static func replace(_ string: String, _ old: String, _ new: String, count: Int) -> String {
+    /// Throws when the result would pass `maximumResultLength` characters (a replacement can multiply a
+    /// string's length; the check runs before the text is built).
+    static func replace(_ string: String, _ old: String, _ new: String, count: Int) throws -> String {
         let s = scalars(string), o = scalars(old), n = scalars(new)
         var out: [Unicode.Scalar] = []
         var replaced = 0
+        func grow(by extra: Int) throws {
+            guard out.count + extra <= maximumResultLength else {
+                throw TemplateError(.limit, "replace() would build more than \(maximumResultLength) characters")
+            }
+        }
         if o.isEmpty {
             // Python inserts `new` between every character (and at both ends).
             for scalar in s {
-                if count < 0 || replaced < count { out += n; replaced += 1 }
+                if count < 0 || replaced < count { try grow(by: n.count + 1); out += n; replaced += 1 }
                 out.append(scalar)
             }
             if count < 0 || replaced < count { out += n }
@@ -112,6 +119,7 @@ enum Strings {
         var index = 0
         while index < s.count {
             if (count < 0 || replaced < count), let found = find(o, in: s, from: index) {
+                try grow(by: found - index + n.count)
                 out += s[index..<found]
                 out += n
                 index = found + o.count
@@ -123,6 +131,9 @@ enum Strings {
         }
         return make(out)
     }
+
+    /// The longest string `replace` builds: the default render output limit.
+    static let maximumResultLength = 16 << 20
 
     /// Python `str.capitalize()`: first character upper-cased, the rest lower-cased.
     static func capitalize(_ string: String) -> String {

@@ -22,6 +22,16 @@ extension KVCache {
         releaseIfSparse()
     }
 
+    /// Frees the cells `sequence` holds at `positions` (any order, gaps allowed; positions it does not
+    /// hold are ignored), then releases memory once, as `remove(sequence:range:)` does.
+    public func remove(sequence: Int, positions: [Int]) {
+        guard sequence >= 0, sequence < Int(Int32.max) else { return }
+        for position in positions where position >= 0 && position < positionLimit {
+            if let c = cells.cell(sequence: Int32(sequence), position: Int32(position)) { cells.free(c) }
+        }
+        releaseIfSparse()
+    }
+
     /// Frees every cell not owned by `sequence`.
     public func keep(sequence: Int) {
         for other in cells.sequenceIDs where Int(other) != sequence {

@@ -44,10 +44,13 @@ final class KVStorage {
 
     /// Releases memory when `used` cells fill less than a quarter of the buffers.
     func shrink(toFit used: Int) {
+        if used == 0 {
+            if allocated > 0 { resize(to: 0, keeping: 0) }
+            return
+        }
         let block = Self.blockCells
         let target = max(block, (2 * used + block - 1) / block * block)
         if used < allocated / 4, target < allocated { resize(to: target, keeping: used) }
-        if used == 0, allocated > 0 { resize(to: 0, keeping: 0) }
     }
 
     private func resize(to cells: Int, keeping: Int) {

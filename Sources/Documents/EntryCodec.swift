@@ -10,7 +10,8 @@ import Foundation
 /// payload: for each layer, keys f32 [count, kvHeads, headDimension] then values f32 [count, kvHeads, headDimension]
 /// SHA-256 of every byte before it (32 bytes)
 /// ```
-/// So the file size is `16 + header length + 2 * layers * count * kvHeads * headDimension * 4 + 32` exactly.
+/// So the file size is `16 + header length + 2 * layers * count * kvHeads * headDimension * 4 + 32` exactly
+/// (computed with overflow checks: `EntryRules.payloadBytes`, which refuses a product that overflows).
 /// Reading (`decode`, and `EntryFile` for files) checks the prelude, then the header's fields against
 /// `EntryLimits` and the model, then that the size matches what the header implies, and only then reads and
 /// checksums the payload and checks that the key matches the content. A truncated, oversized, corrupt,

@@ -52,7 +52,6 @@ public final class Generator {
             throw EngineError.invalidParameter(name: "prompt", reason: "\(promptTokens.count) tokens exceed the context window of \(context)")
         }
         cache.clear()
-        truncations = []
         let start = Clock.now()
         let logits = try languageModel.model.forward(tokens: promptTokens, positions: Array(0..<promptTokens.count), cache: cache)
         let prefillEnd = Clock.now()

@@ -5,16 +5,19 @@ import Foundation
 public enum LogProbabilities {
     /// `log softmax(logits)`, `[vocabulary]`.
     public static func logSoftmax(_ logits: ArraySlice<Float>) -> [Double] {
-        let maximum = Double(logits.max() ?? 0)
-        let total = log(logits.reduce(0.0) { $0 + exp(Double($1) - maximum) })
-        return logits.map { Double($0) - maximum - total }
+        let normalizer = logPartition(logits)
+        return logits.map { Double($0) - normalizer }
     }
 
     /// `log p(token)` under the softmax of `logits`.
     public static func logProbability(_ logits: ArraySlice<Float>, of token: Int) -> Double {
+        Double(logits[logits.startIndex + token]) - logPartition(logits)
+    }
+
+    /// `log Σ exp(logits)`, computed after subtracting the largest logit.
+    private static func logPartition(_ logits: ArraySlice<Float>) -> Double {
         let maximum = Double(logits.max() ?? 0)
-        let total = log(logits.reduce(0.0) { $0 + exp(Double($1) - maximum) })
-        return Double(logits[logits.startIndex + token]) - maximum - total
+        return maximum + log(logits.reduce(0.0) { $0 + exp(Double($1) - maximum) })
     }
 
     /// KL(p ‖ q) of the softmax distributions of two logit rows, in nats (NaN when their sizes differ).

@@ -65,7 +65,7 @@ public struct PerplexityEvaluator {
             for t in 1..<input.count {
                 let global = begin + t - offset
                 guard global >= scoredUpTo else { continue }
-                total -= Self.logProbability(logits.row(t - 1), of: input[t])
+                total -= LogProbabilities.logProbability(logits.row(t - 1), of: input[t])
                 scored += 1
             }
             scoredUpTo = end
@@ -86,10 +86,5 @@ public struct PerplexityEvaluator {
             begin += stride
         }
         return starts
-    }
-
-    /// log softmax(logits)[token], in double precision.
-    public static func logProbability(_ logits: ArraySlice<Float>, of token: Int) -> Double {
-        LogProbabilities.logProbability(logits, of: token)
     }
 }

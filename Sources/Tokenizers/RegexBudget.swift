@@ -11,7 +11,7 @@ import Foundation
 enum RegexBudget {
     /// ICU reports progress about every 10,000 matcher steps. Llama 3's pattern on English text reports once
     /// per ~3,700 characters; the budget allows one report per 64 characters, plus 16.
-    static func progressReports(forUTF16Count count: Int) -> Int { 16 + count / 64 }
+    static func progressReports(forUTF16Count count: Int) -> Int { 16 + count / 64 }  // safe: count / 64 + 16 < Int.max
 
     /// Throws when `pattern` repeats a group that contains a repetition (star height above one).
     /// - field: the tokenizer.json field the pattern came from, for the error.

@@ -207,7 +207,7 @@ public struct RAGExperiment {
             rows += (0..<logits.rows).map { logits.row($0) }
         }
         var nll = 0.0
-        for (row, token) in zip(rows, answer) { nll -= PerplexityEvaluator.logProbability(row, of: token) }
+        for (row, token) in zip(rows, answer) { nll -= LogProbabilities.logProbability(row, of: token) }
         return Measurement(seconds: composition.seconds, answerNLL: nll / Double(max(answer.count, 1)), answerLogits: rows,
                            attention: composition.attention, reusedTokens: composition.reusedTokens,
                            chunkTokensFromLibrary: composition.chunkTokensFromLibrary)

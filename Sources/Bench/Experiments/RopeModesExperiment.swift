@@ -135,7 +135,7 @@ public struct RopeModesExperiment {
                                                            cache: cache, outputs: .all)
                             var nll = 0.0
                             for t in 1..<following.count {
-                                nll -= PerplexityEvaluator.logProbability(logits.row(t - 1), of: following[t])
+                                nll -= LogProbabilities.logProbability(logits.row(t - 1), of: following[t])
                             }
                             perplexity = exp(nll / Double(following.count - 1))
                         }

@@ -45,7 +45,7 @@ public final class LlamaModel: CausalLanguageModel {
         } catch {
             // Only a probe throws here, after lower layers wrote K/V: the call's positions hold a mix of old and
             // new layers, so none of them may be served. Remove them all.
-            for position in positions { cache.remove(sequence: sequence, range: position..<(position + 1)) }
+            cache.remove(sequence: sequence, positions: positions)
             throw error
         }
         return head(x, rows: kept, outputs: outputs)

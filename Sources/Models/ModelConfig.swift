@@ -91,6 +91,15 @@ public struct ModelConfig: Sendable, Equatable {
                         slidingWindow: slidingWindow, bosTokenID: bosTokenID, eosTokenIDs: eosTokenIDs, pruning: pruning)
     }
 
+    /// A copy that keeps what `pruning` lists (nil: unpruned), validated again.
+    public func with(pruning: RopePruning?) throws -> ModelConfig {
+        try ModelConfig(architecture: architecture, hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: layers,
+                        heads: heads, kvHeads: kvHeads, headDimension: headDimension, rmsNormEpsilon: rmsNormEpsilon,
+                        vocabularySize: vocabularySize, tieWordEmbeddings: tieWordEmbeddings, attentionBias: attentionBias,
+                        maxPositionEmbeddings: maxPositionEmbeddings, ropeTheta: ropeTheta, ropeScaling: ropeScaling,
+                        slidingWindow: slidingWindow, bosTokenID: bosTokenID, eosTokenIDs: eosTokenIDs, pruning: pruning)
+    }
+
     /// Width of one head's query and key: `headDimension`, or `2 P` when RoPE-aligned pruned.
     public var keyDimension: Int { pruning?.keyDimension ?? headDimension }
 

@@ -21,8 +21,11 @@ struct RAPBenchCommand: ParsableCommand {
 
     @Option(help: "Trained model directories, comma-separated.", transform: { $0.split(separator: ",").map(String.init) }) var model: [String]
     @Option(help: "Keep ratios, comma-separated, each in (0, 1] (1 is always added).", transform: doubleList) var keep: [Double] = [1, 0.9, 0.8, 0.7, 0.5]
-    @Option(help: "UTF-8 calibration text.") var calibration: String
-    @Option(help: "UTF-8 evaluation text (another text than the calibration).") var text: String
+    @Option(help: "UTF-8 calibration texts: one, or one per model (comma-separated).", transform: { $0.split(separator: ",").map(String.init) })
+    var calibration: [String]
+    @Option(help: "UTF-8 evaluation texts: one, or one per model (comma-separated); a model's evaluation starts after its calibration tokens when both are the same file.",
+            transform: { $0.split(separator: ",").map(String.init) })
+    var text: [String]
     @Option(parsing: .unconditional, help: "Calibration tokens (default 512, capped by each model's window).") var tokens: Int?
     @Option(parsing: .unconditional, help: "Evaluation tokens scored per model (>= 2).") var limit = 16384
     @Option(help: "Random-weight shapes timed, comma-separated (empty: no timing).", transform: { $0.split(separator: ",").map(String.init) })
@@ -32,6 +35,9 @@ struct RAPBenchCommand: ParsableCommand {
     @Option(help: "Write an SVG figure here.") var plot: String?
 
     func validate() throws {
+        for (name, list) in [("--calibration", calibration), ("--text", text)] where list.count != 1 && list.count != model.count {
+            throw ValidationError("\(name) must list one file or one per --model (\(model.count)), found \(list.count)")
+        }
         guard limit >= 2 else { throw ValidationError("--limit must be >= 2, found \(limit)") }
         guard context > 256 else { throw ValidationError("--context must be > 256, found \(context)") }
         for shape in timingShapes where ModelShape(rawValue: shape) == nil {
@@ -43,15 +49,19 @@ struct RAPBenchCommand: ParsableCommand {
         let experiment = try validated { try RAPExperiment(keeps: keep) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reanchor-rap-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        guard let textData = FileManager.default.contents(atPath: text) else { throw OptionError("cannot read --text \(text)") }
         var quality: [RAPExperiment.QualityRow] = []
-        for path in model {
+        for (index, path) in model.enumerated() {
+            let calibrationFile = calibration[calibration.count == 1 ? 0 : index]
+            let textFile = text[text.count == 1 ? 0 : index]
+            guard let textData = FileManager.default.contents(atPath: textFile) else { throw OptionError("cannot read --text \(textFile)") }
             let directory = URL(fileURLWithPath: path)
             let config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
-            let calibrationIDs = try CalibrationText.tokens(file: calibration, directory: directory, config: config,
-                                                            count: tokens.map { min($0, config.maxPositionEmbeddings) })
+            let calibrationIDs = try CalibrationText.tokens(file: calibrationFile, directory: directory, config: config,
+                                                            count: min(tokens ?? 512, config.maxPositionEmbeddings))
             let tokenizer = try BPETokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
-            let evaluation = Array(tokenizer.encode(String(decoding: textData, as: UTF8.self), addSpecialTokens: false).prefix(limit))
+            let skipped = calibrationFile == textFile ? calibrationIDs.count : 0
+            let evaluation = Array(tokenizer.encode(String(decoding: textData, as: UTF8.self), addSpecialTokens: false)
+                .dropFirst(skipped).prefix(limit))
             quality += try experiment.measureQuality(directory: directory, label: directory.lastPathComponent, calibration: calibrationIDs,
                                                      evaluation: evaluation, scratch: scratch) { printError("  \($0)") }
         }
@@ -62,8 +72,8 @@ struct RAPBenchCommand: ParsableCommand {
             guard let shape = ModelShape(rawValue: name) else { continue }
             timing += try timer.measure(shape: shape, keeps: experiment.keeps, format: .bf16) { printError("  \($0)") }
         }
-        let report = RAPReport(calibration: URL(fileURLWithPath: calibration).lastPathComponent,
-                               evaluation: URL(fileURLWithPath: text).lastPathComponent, quality: quality, timing: timing)
+        func names(_ files: [String]) -> String { files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ") }
+        let report = RAPReport(calibration: names(calibration), evaluation: names(text), quality: quality, timing: timing)
         printTables(report)
         if let json { try Data((try jsonText(report) + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
         if let plot { try Data(report.chart().render().utf8).write(to: URL(fileURLWithPath: plot)) }

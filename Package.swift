@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
     ]
 )

@@ -26,6 +26,8 @@ public enum QuantKernels {
     public struct Refusal: Error, Equatable {
         /// Index in the source of the first element of the refused block.
         public let index: Int
+
+        public init(index: Int) { self.index = index }
     }
 
     /// Quantizes `rows` rows of `columns` f32 values (`source` `[rows, columns]`) into `destination`

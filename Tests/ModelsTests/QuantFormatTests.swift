@@ -19,7 +19,7 @@ import Kernels
         #expect(model.weights.embeddings.format == .q8 && model.weights.lmHead.format == .q8)
         #expect(model.weights.formatDescription == (format == .q8 ? "q8" : "embeddings=q8 blocks=q4 head=q8"))
         let hidden = model.config.hiddenSize
-        #expect(model.weights.lmHead.byteCount == model.config.vocabularySize * (hidden + 31) / 32 * 34)
+        #expect(model.weights.lmHead.byteCount == model.config.vocabularySize * ((hidden + 31) / 32) * 34)
     }
 
     /// A quantized model computes what an f32 model of its dequantized weights computes: exactly the same
@@ -34,18 +34,20 @@ import Kernels
         let expected = try reference.forward(tokens: tokens, positions: positions, cache: reference.makeCache(capacity: 16), outputs: .all)
         let actual = try model.forward(tokens: tokens, positions: positions, cache: model.makeCache(capacity: 16), outputs: .all)
         #expect(maxAbsoluteDifference(actual.values, expected.values) <= 1e-4)
-        // Decode: int8 inputs (relative error <= 1/254 of each block's largest value) perturb every product
-        // by ~0.2-0.4%; measured <= 0.01 here, bounded at 0.03 (logits of these fixtures reach ~0.5-1).
+        // Decode: int8 inputs (each off by at most 1/254 of its block's largest value) perturb every product by
+        // ~0.5% of its size, over 9 matrix products: measured 2.7% (q8) and 2.3% (q4) of the logits' norm on this
+        // fixture; bounded at 5%, against ~100% or more for a wrong row, block or scale.
         let cache = model.makeCache(capacity: 16)
+        var decoded: [Float] = []
         for (position, token) in tokens.enumerated() {
-            let step = try model.forward(tokens: [token], positions: [position], cache: cache)
-            let difference = maxAbsoluteDifference(step.last, expected.row(position))
-            #expect(difference <= 0.03, "\(format) decode position \(position): \(difference)")
+            decoded += try model.forward(tokens: [token], positions: [position], cache: cache).last
         }
+        let error = relativeError(decoded, expected.values)
+        #expect(error <= 0.05, "\(format) decode: relative RMS error \(error) against the dequantized f32 model")
     }
 
     /// Logits against transformers' f32 output for every prompt of the fixtures, from f32, bf16 and f16
-    /// checkpoints, prefill and decode. Bounds relative to the largest reference logit L: see `tolerance`.
+    /// checkpoints, prefill and decode, as a relative RMS error (see `tolerance`).
     @Test(arguments: fixtures, [WeightFormat.q8, .q4])
     func logitsStayCloseToTransformers(name: String, format: WeightFormat) throws {
         let directory = Fixtures.model(name)
@@ -57,27 +59,35 @@ import Kernels
             let info = try #require(expected.tensors["logits.\(index)"])
             let reference = FloatBuffer(count: info.elementCount)
             expected.read(info, into: reference.pointer)
-            let scale = Double(reference.array.map(abs).max() ?? 1)
             let prefill = try model.forward(tokens: prompt.tokens, positions: prompt.positions, cache: model.makeCache(capacity: 64),
                                             outputs: .all)
-            let difference = try maxAbsoluteDifference(prefill.values, reference.array).checkedMaximum()
-            #expect(difference <= Self.tolerance(format) * scale, "\(name) \(format) prompt \(index): \(difference / scale) of L")
+            let error = relativeError(prefill.values, reference.array)
+            #expect(error <= Self.tolerance(format), "\(name) \(format) prompt \(index): relative RMS error \(error)")
             let cache = model.makeCache(capacity: 64)
-            for (row, (token, position)) in zip(prompt.tokens, prompt.positions).enumerated() {
-                let step = try model.forward(tokens: [token], positions: [position], cache: cache)
-                let stepDifference = try maxAbsoluteDifference(step.last, reference.array[(row * info.shape[1])..<((row + 1) * info.shape[1])])
-                    .checkedMaximum()
-                #expect(stepDifference <= Self.tolerance(format) * scale, "\(name) \(format) decode \(index):\(row): \(stepDifference / scale) of L")
+            var decoded: [Float] = []
+            for (token, position) in zip(prompt.tokens, prompt.positions) {
+                decoded += try model.forward(tokens: [token], positions: [position], cache: cache).last
             }
+            let decodeError = relativeError(decoded, reference.array)
+            #expect(decodeError <= Self.tolerance(format), "\(name) \(format) decode \(index): relative RMS error \(decodeError)")
         }
     }
 
-    /// Largest |Δlogit| / L allowed. A weight quantized with a block scale s = max|w| / 127 (q8) or max|w| / 8
-    /// (q4) is off by at most s / 2 (q4: s, clamped): ~0.4% / ~6% of the block's largest weight, random in
-    /// sign, so a logit moves by a fraction of that after the sums and the norms. Measured on these fixtures:
-    /// q8 <= 0.4%, q4 <= 6% of L; the bounds are 2.5x and 2x the measurements, far below a wrong matrix,
-    /// row or block (order of L).
-    static func tolerance(_ format: WeightFormat) -> Double { format == .q8 ? 0.01 : 0.12 }
+    /// ‖actual − expected‖₂ / ‖expected‖₂ over all logits of a prompt.
+    private func relativeError(_ actual: [Float], _ expected: [Float]) -> Double {
+        guard actual.count == expected.count, !expected.isEmpty else { return .infinity }
+        let difference = zip(actual, expected).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        let size = expected.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return (difference / max(size, 1e-30)).squareRoot()
+    }
+
+    /// Largest ‖Δlogits‖ / ‖logits‖ allowed per prompt. A weight quantized with a block scale s = max|w| / 127
+    /// (q8) or max|w| / 8 (q4) is off by at most s / 2: an RMS error of ~0.6% (q8) or ~9% (q4) of the weights'
+    /// spread, and these random fixtures (hidden 64: two blocks per row, 2 layers) amplify it. Measured over
+    /// all fixtures and prompts, prefill and decode: q8 <= 3.5%, q4 <= 37%. Bounds 1.7x and 1.5x that: a wrong
+    /// row, block, scale or nibble order gives ~100% or more. The tight checks of the arithmetic are
+    /// `quantizedModelComputesItsDequantizedWeights` and the kernel tests; quality is measured on books-5m.
+    static func tolerance(_ format: WeightFormat) -> Double { format == .q8 ? 0.06 : 0.55 }
 
     /// A block whose scale does not fit f16 (|value| > 65504 * 8 for q4) is refused, naming the file and the
     /// tensor; NaN is refused as for every format.

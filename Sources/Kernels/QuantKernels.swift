@@ -31,9 +31,9 @@ public enum QuantKernels {
     }
 
     /// Quantizes `rows` rows of `columns` f32 values (`source` `[rows, columns]`) into `destination`
-    /// (`rows * format.rowBytes(columns:)` bytes), on the scalar reference (load time); does nothing for a format other than q8 / q4.
-    /// Throws `Refusal` for a block with a non-finite value or a scale beyond f16 (|value| > 65504 * 127 for q8,
-    /// 65504 * 8 for q4).
+    /// (`rows * format.rowBytes(columns:)` bytes), on the scalar reference (load time); does nothing for a
+    /// format other than q8 / q4. Throws `Refusal` for a block with a non-finite value or a scale beyond f16
+    /// (|value| > 65504 * 127 for q8, 65504 * 8 for q4).
     public static func quantize(_ format: StorageFormat, _ source: UnsafePointer<Float>, rows: Int, columns: Int,
                                 into destination: UnsafeMutablePointer<UInt8>) throws(Refusal) {
         guard let code = code(format) else { return }

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// The elements of a `Matrix`, in the format they are kept in memory.
 public enum MatrixStorage: Sendable {
@@ -80,6 +81,9 @@ public struct Matrix: Sendable {
             if count == 1 {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, buffer.pointer, Int32(columns),
                             input, 1, 0, output, 1)
+            } else if count <= Int(CK_BATCH_GEMV_MAX) {
+                // A batch of decode rows: one pass over the weights (sgemm packs the matrix first, several times slower here).
+                _ = ck_sgemv_batch(buffer.pointer, rows, columns, input, count, output)
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows), Int32(columns), 1,
                             input, Int32(columns), buffer.pointer, Int32(columns), 0, output, Int32(rows))

@@ -19,7 +19,7 @@ struct ChatRequest: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         messages = try container.decode([ChatRequestMessage].self, forKey: .messages)
         logprobs = try container.decodeIfPresent(Bool.self, forKey: .logprobs)
-        topLogprobs = try container.decodeIfPresent(Int.self, forKey: .topLogprobs)
+        topLogprobs = try container.decodeInteger(forKey: .topLogprobs)
     }
 
     /// The conversation for the template; `developer` is OpenAI's newer name for `system`.

@@ -17,9 +17,9 @@ struct CompletionRequest: Decodable, Sendable {
         common = try SamplingFields(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         prompt = try container.decode(PromptField.self, forKey: .prompt)
-        logprobs = try container.decodeIfPresent(Int.self, forKey: .logprobs)
+        logprobs = try container.decodeInteger(forKey: .logprobs)
         echo = try container.decodeIfPresent(Bool.self, forKey: .echo)
-        bestOf = try container.decodeIfPresent(Int.self, forKey: .bestOf)
+        bestOf = try container.decodeInteger(forKey: .bestOf)
         suffix = try container.decodeIfPresent(String.self, forKey: .suffix)
     }
 

@@ -21,6 +21,40 @@ struct SamplingFields: Decodable, Sendable {
         case frequencyPenalty = "frequency_penalty", presencePenalty = "presence_penalty"
         case streamOptions = "stream_options"
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(String.self, forKey: .model)
+        maxTokens = try container.decodeInteger(forKey: .maxTokens)
+        maxCompletionTokens = try container.decodeInteger(forKey: .maxCompletionTokens)
+        temperature = try container.decodeNumber(Double.self, forKey: .temperature)
+        topP = try container.decodeNumber(Double.self, forKey: .topP)
+        seed = try container.decodeInteger(forKey: .seed)
+        stop = try container.decodeIfPresent(StopField.self, forKey: .stop)
+        frequencyPenalty = try container.decodeNumber(Double.self, forKey: .frequencyPenalty)
+        presencePenalty = try container.decodeNumber(Double.self, forKey: .presencePenalty)
+        n = try container.decodeInteger(forKey: .n)
+        stream = try container.decodeIfPresent(Bool.self, forKey: .stream)
+        streamOptions = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        reanchor = try container.decodeIfPresent(ReanchorExtension.self, forKey: .reanchor)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An optional integer field. A number that is not an integer (2.5, 1e30) is a type error naming the field
+    /// (Foundation's decoder reports it as invalid JSON, without the field's path).
+    func decodeInteger(forKey key: Key) throws -> Int? { try decodeNumber(Int.self, forKey: key) }
+
+    /// An optional number field; a number Swift cannot represent (1e999) is a type error naming the field.
+    func decodeNumber<Number: Decodable>(_ type: Number.Type, forKey key: Key) throws -> Number? {
+        do {
+            return try decodeIfPresent(Number.self, forKey: key)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError.typeMismatch(Number.self, .init(codingPath: codingPath + [key], debugDescription: "\(error)"))
+        }
+    }
 }
 
 /// `stream_options`.
@@ -43,6 +77,13 @@ struct ReanchorExtension: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        topK = try container.decodeInteger(forKey: .topK)
+        repetitionPenalty = try container.decodeNumber(Double.self, forKey: .repetitionPenalty)
+        overflow = try container.decodeIfPresent(String.self, forKey: .overflow)
     }
 }
 

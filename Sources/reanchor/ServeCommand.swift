@@ -37,17 +37,16 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = Logger(label: "reanchor.serve", factory: StreamLogHandler.standardError)
+        let logger = Logger(label: "reanchor.serve", factory: { StreamLogHandler.standardError(label: $0) })
         let keys = try apiKeys.map { path in try serverValidated { try APIKeys(contentsOf: URL(fileURLWithPath: path)) } }
         let directory = try model.directory()
         let template = try chatTemplate.map { path in try ChatTemplateFile.load(path) } ?? ChatTemplate.forModel(directory: directory)
         let tokens = try ChatTemplateFile.specialTokens(modelDirectory: directory)
         let languageModel = try model.load()
-        let window = try validated { try ContextWindow(requested: context, modelWindow: languageModel.config.usableWindow) }
         let scheduler = try validated { try Scheduler(languageModel: languageModel, configuration: try schedulerConfiguration()) }
         let configuration = try serverValidated {
             try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: directory.standardizedFileURL.lastPathComponent,
-                                    defaultChatMaxTokens: window.tokens)
+                                    defaultChatMaxTokens: scheduler.context)
         }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
                                     bosToken: tokens.bos, eosToken: tokens.eos, logger: logger)

@@ -10,9 +10,12 @@ import Testing
     static let badRequests: [(uri: String, body: String, param: String?)] = [
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "max_tokens": "ten"}"#, "max_tokens"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "max_tokens": 2.5}"#, "max_tokens"),
+        ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "max_tokens": 1e30}"#, "max_tokens"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "max_tokens": 0}"#, "max_tokens"),
+        ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "seed": 0.5}"#, "seed"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "temperature": "hot"}"#, "temperature"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "temperature": 2.5}"#, "temperature"),
+        ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "temperature": 1e999}"#, "temperature"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "top_p": 0}"#, "top_p"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "n": 2}"#, "n"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "stop": 5}"#, "stop"),

@@ -21,7 +21,7 @@ struct ServerHarness {
         scheduler = try Scheduler(languageModel: languageModel,
                                   configuration: SchedulerConfiguration(maxSequences: maxSequences, maxQueue: maxQueue, context: context))
         let configuration = try ServerConfiguration(apiKeys: apiKeys, modelID: Self.modelID,
-                                                    defaultChatMaxTokens: context ?? languageModel.config.usableWindow,
+                                                    defaultChatMaxTokens: scheduler.context,
                                                     maxBodyBytes: maxBodyBytes, shutdownGrace: .seconds(5))
         let tokens = try ChatTemplateFile.specialTokens(modelDirectory: Self.modelDirectory)
         server = ReanchorServer(configuration: configuration, scheduler: scheduler,

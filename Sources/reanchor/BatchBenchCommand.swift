@@ -40,7 +40,7 @@ struct BatchBenchCommand: AsyncParsableCommand {
         }
         // Text of generated ids only matters for stop strings, which the benchmark does not use: a model
         // directory's own tokenizer, else the embedded model's.
-        let tokenizerDirectory = try model.model.map { URL(fileURLWithPath: $0) } ?? ModelOptions().directory()
+        let tokenizerDirectory = try model.model.map { URL(fileURLWithPath: $0) } ?? ModelOptions(model: nil).directory()
         let tokenizer = try BPETokenizer(contentsOf: tokenizerDirectory.appendingPathComponent("tokenizer.json"))
         let report = try await BatchBenchmark(model: llama, tokenizer: tokenizer, label: label)
             .run(concurrencies: try levels(), promptTokens: promptTokens, decodeTokens: decodeTokens,

@@ -68,6 +68,18 @@ import Engine
         await scheduler.shutdown(grace: .seconds(5))
     }
 
+    /// Without turns, a prompt past the context keeps 4 sink tokens and drops the oldest half of the rest.
+    @Test func overflowingPromptWithoutTurnsKeepsTheSinks() async throws {
+        let scheduler = try Scheduler(languageModel: languageModel, configuration: try SchedulerConfiguration(context: 64))
+        let prompt = encode("Chapter one.", special: true) + (try tokens(76, from: "The ship sailed out of the harbour at dawn."))
+        let rest = prompt.count - 4
+        let dropped = (rest + 1) / 2
+        let result = try await collect(try scheduler.submit(try CompletionJob(prompt: prompt, request: try greedy(8))))
+        #expect(result.usage?.droppedTokens == dropped)
+        #expect(result.tokens == (try cold(Array(prompt[..<4] + prompt[(4 + dropped)...]), count: 8)))
+        await scheduler.shutdown(grace: .seconds(5))
+    }
+
     /// A continued conversation that overflows reuses its KV on both sides of the dropped turn: the later
     /// turns' cells are re-anchored down (they keep what they computed while the dropped turn was there, so
     /// the reference is the same cache operations done by hand, not a cold prefill of the kept prompt).

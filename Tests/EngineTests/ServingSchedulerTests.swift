@@ -59,6 +59,27 @@ import Engine
         await scheduler.shutdown(grace: .seconds(5))
     }
 
+    /// A long prompt is prefilled one chunk per step while a running stream gets a token in every step.
+    @Test func longPromptDoesNotStallARunningStream() async throws {
+        let scheduler = try Scheduler(languageModel: languageModel,
+                                      configuration: try SchedulerConfiguration(maxSequences: 2, prefillChunk: 16))
+        let short = languageModel.tokenizer.encode(Self.prompts[0], addSpecialTokens: true)
+        var running = try scheduler.submit(try CompletionJob(prompt: short, request: try greedy(400))).makeAsyncIterator()
+        guard case .token(let first) = try await running.next() else { Issue.record("no first token"); return }
+        let long = (0..<600).map { ($0 * 7919 + 13) % 4000 + 2 }
+        let late = try await collect(try scheduler.submit(try CompletionJob(prompt: long, request: try greedy(2))))
+        let lateFirst = try #require(late.events.first).step
+        // 600 tokens in chunks of 16 take at least 38 steps (the whole prompt in one step would take 1).
+        #expect(lateFirst - first.step >= 38)
+        var steps = [first.step]
+        while let event = try await running.next() {
+            if case .token(let token) = event { steps.append(token.step) }
+        }
+        #expect(steps.count == 400)
+        #expect(zip(steps, steps.dropFirst()).allSatisfy { $1 == $0 + 1 }, "the running stream skipped a step")
+        await scheduler.shutdown(grace: .seconds(5))
+    }
+
     /// Stop strings are cut as `Generator` cuts them; EOS, max tokens and logprobs are reported.
     @Test func stopStringsAndLogprobs() async throws {
         let scheduler = try Scheduler(languageModel: languageModel, configuration: SchedulerConfiguration())

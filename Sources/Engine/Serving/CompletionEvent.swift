@@ -27,6 +27,8 @@ public struct GeneratedToken: Sendable {
     public var logprob: TokenLogprob?
     /// `topLogprobs` alternatives, best first.
     public var top: [TokenLogprob]
+    /// The scheduler step (batched forward pass, counted from 1) whose logits chose this token.
+    public var step: Int
 }
 
 /// Why a stream ended: `stop` on EOS or a stop string; `length` on max tokens or the context.

@@ -25,6 +25,7 @@ extension SchedulerEngine {
                                       outputs: count == sequence.pending ? .last : .none))
         }
         guard !batch.isEmpty else { return }
+        steps += 1
         let logits: [Logits]
         do {
             logits = try model.forward(batch: batch, cache: cache)
@@ -73,13 +74,13 @@ extension SchedulerEngine {
         let (logprob, top) = probabilities(row, token: token, alternatives: job.topLogprobs)
         if job.request.stopOnEOS, endOfSequence.contains(token) {
             let rest = flush(sequence)
-            return .finished(.stop, last: rest.isEmpty ? nil : GeneratedToken(token: token, text: rest, logprob: logprob, top: top))
+            return .finished(.stop, last: rest.isEmpty ? nil : GeneratedToken(token: token, text: rest, logprob: logprob, top: top, step: steps))
         }
         sequence.generated += 1
         sequence.occurrences[token, default: 0] += 1
         sequence.tokens.append(token)
         let (text, stopped) = sequence.filter.feed(sequence.decoder.append(token))
-        var generated = GeneratedToken(token: token, text: text, logprob: logprob, top: top)
+        var generated = GeneratedToken(token: token, text: text, logprob: logprob, top: top, step: steps)
         if stopped { return .finished(.stop, last: generated) }
         if sequence.generated >= job.request.maxTokens || (sequence.computed >= context && !makeRoom(sequence)) {
             generated.text += flush(sequence)

@@ -20,6 +20,8 @@ final class SchedulerEngine: @unchecked Sendable {
 
     var active: [ActiveSequence] = []
     var parked = ParkedSequences()
+    /// Batched forward passes run so far.
+    var steps = 0
     private var freeSequences: [Int] = []
     private var nextSequence = 0
 

@@ -1,7 +1,8 @@
-# Reanchor: `make run` builds and runs the demo on the embedded model; `make test` runs every test.
+# Reanchor: `make run` builds and runs the demo on the embedded model; `make test` runs every test (swift test, then the
+# end-to-end run of `reanchor serve` with the official openai client).
 SWIFT ?= swift
 
-.PHONY: run test build deps bench clean
+.PHONY: run test test-e2e build deps bench clean
 
 deps:
 	@if ! [ -f /usr/include/x86_64-linux-gnu/cblas.h ] && ! [ -f /usr/include/cblas.h ] || ! ldconfig -p | grep -q libopenblas; then \
@@ -20,6 +21,10 @@ run: build
 
 test: deps
 	$(SWIFT) test
+	scripts/e2e/run.sh
+
+test-e2e: deps
+	scripts/e2e/run.sh
 
 bench: build
 	.build/release/reanchor bench decode --shape 0.5b

@@ -14,6 +14,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -28,8 +33,16 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .target(name: "Pruning", dependencies: ["Models", "Kernels"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "Pruning"], swiftSettings: cpuFlags),
+        .target(name: "Server", dependencies: [
+            "Engine", "Models", "Tokenizers", "Templates",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
-            "Bench", "Pruning",
+            "Bench", "Pruning", "Server",
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -44,5 +57,9 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Engine", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

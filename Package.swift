@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -24,7 +25,8 @@ let package = Package(
         .target(name: "Templates"),
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         .target(name: "Models", dependencies: ["Kernels", "Cache", "CBLAS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: cpuFlags),
-        .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .target(name: "Documents", dependencies: ["Cache", "RESP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
@@ -37,7 +39,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Cache", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Kernels", "TestSupport"]),
-        .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache"], exclude: ["Fixtures"]),
+        .testTarget(name: "DocumentsTests", dependencies: ["Documents", "Cache", "RESP", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),

@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
             "Bench",
-            "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents",
+            "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents", "RESP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

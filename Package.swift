@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "Documents", dependencies: ["Cache", "RESP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
-        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
+        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "RESP"], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
             "Bench",
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents", "RESP",

@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed and run the built-in experiments.",
-        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, RopeModesCommand.self, RAGBenchCommand.self, PlotCommand.self])
+        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, RopeModesCommand.self, RAGBenchCommand.self, PlotCommand.self, BenchRemoteCommand.self])
 }
 
 /// A random-weight model of a real shape, or a model directory.

@@ -28,9 +28,10 @@ let package = Package(
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "Documents", dependencies: ["Cache", "RESP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
-        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "RESP"], swiftSettings: cpuFlags),
+        .target(name: "Pruning", dependencies: ["Models", "Kernels"], swiftSettings: cpuFlags),
+        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "Pruning", "RESP"], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
-            "Bench",
+            "Bench", "Pruning",
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents", "RESP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
     ]
 )

@@ -172,7 +172,7 @@ struct RemoteTierTests {
         defer { server.resume() }
         let started = ContinuousClock.now
         #expect(await library.lookup(tokens: [8, 8], namespace: .shared) == nil)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(20), "bounded by the timeout, not forever")
         #expect(await library.statistics.remote?.faults ?? 0 >= 1)
     }
 

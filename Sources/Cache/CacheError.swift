@@ -18,6 +18,8 @@ public enum CacheError: Error, Equatable, CustomStringConvertible {
     case sliceMismatch(String)
     /// The same position given twice for one sequence in one call.
     case duplicatePosition(Int)
+    /// The same sequence given twice in one batched call.
+    case duplicateSequence(Int)
     /// The sequence already holds a cell at that position (a sequence holds one cell per position).
     case positionOccupied(sequence: Int, position: Int)
     /// The sequence holds no cell at that position.
@@ -45,6 +47,8 @@ public enum CacheError: Error, Equatable, CustomStringConvertible {
             return "cache slice does not fit this cache: \(reason)"
         case .duplicatePosition(let position):
             return "position \(position) is given twice"
+        case .duplicateSequence(let sequence):
+            return "sequence \(sequence) is given twice in one batch"
         case let .positionOccupied(sequence, position):
             return "sequence \(sequence) already holds position \(position)"
         case let .positionNotHeld(sequence, position):

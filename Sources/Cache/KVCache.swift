@@ -60,26 +60,35 @@ public final class KVCache {
     /// this); other positions get new cells. Throws (changing nothing) on an invalid sequence or
     /// position, a position given twice, or a full cache.
     public func reserve(sequence: Int, positions newPositions: [Int]) throws -> [Int] {
-        try validate(sequence: sequence)
-        let id = Int32(sequence)
-        var seen = Set<Int>()
+        try reserve([(sequence: sequence, positions: newPositions)])[0]
+    }
+
+    /// `reserve(sequence:positions:)` for several distinct sequences at once (one batched forward pass):
+    /// everything is checked, room for all the new cells included, before any cell is claimed, so a
+    /// throwing call changes nothing. Returns each request's cells, in order.
+    public func reserve(_ requests: [(sequence: Int, positions: [Int])]) throws -> [[Int]] {
         var fresh = 0
-        for p in newPositions {
-            guard p >= 0, p < positionLimit else { throw CacheError.positionOutOfRange(p, limit: positionLimit) }
-            guard seen.insert(p).inserted else { throw CacheError.duplicatePosition(p) }
-            if cells.cell(sequence: id, position: Int32(p)) == nil { fresh += 1 }
+        var sequences = Set<Int>()
+        for request in requests {
+            try validate(sequence: request.sequence)
+            guard sequences.insert(request.sequence).inserted else { throw CacheError.duplicateSequence(request.sequence) }
+            let id = Int32(request.sequence)
+            var seen = Set<Int>()
+            for p in request.positions {
+                guard p >= 0, p < positionLimit else { throw CacheError.positionOutOfRange(p, limit: positionLimit) }
+                guard seen.insert(p).inserted else { throw CacheError.duplicatePosition(p) }
+                if cells.cell(sequence: id, position: Int32(p)) == nil { fresh += 1 }
+            }
         }
         try ensureRoom(fresh)
-        var result: [Int] = []
-        result.reserveCapacity(newPositions.count)
         var appended: [Int] = []
-        for p in newPositions {
-            if let cell = cells.cell(sequence: id, position: Int32(p)) {
-                result.append(cell)
-            } else {
+        let result = requests.map { request in
+            let id = Int32(request.sequence)
+            return request.positions.map { p in
+                if let cell = cells.cell(sequence: id, position: Int32(p)) { return cell }
                 let cell = cells.append(sequence: id, position: Int32(p))
-                result.append(cell)
                 appended.append(cell)
+                return cell
             }
         }
         for run in Self.contiguousRuns(appended) { updateCellTables(first: run.lowerBound, count: run.count) }

@@ -14,6 +14,20 @@ public enum LogProbabilities {
         Double(logits[logits.startIndex + token]) - logPartition(logits)
     }
 
+    /// The `count` most likely tokens of `logits` with their log probabilities, best first (ties: lower id first).
+    public static func top(_ logits: ArraySlice<Float>, count: Int) -> [(token: Int, logProbability: Double)] {
+        guard count > 0, !logits.isEmpty else { return [] }
+        let normalizer = logPartition(logits)
+        var best: [(token: Int, logit: Float)] = []
+        for (offset, logit) in logits.enumerated() where !logit.isNaN {
+            guard best.count < count || logit > best[best.count - 1].logit else { continue }
+            let slot = best.firstIndex { logit > $0.logit } ?? best.count
+            best.insert((offset, logit), at: slot)
+            if best.count > count { best.removeLast() }
+        }
+        return best.map { ($0.token, Double($0.logit) - normalizer) }
+    }
+
     /// `log Σ exp(logits)`, computed after subtracting the largest logit.
     private static func logPartition(_ logits: ArraySlice<Float>) -> Double {
         let maximum = Double(logits.max() ?? 0)

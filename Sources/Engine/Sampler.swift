@@ -64,6 +64,18 @@ public struct Sampler {
         return candidates[last].token
     }
 
+    /// `sample` after OpenAI's frequency and presence penalties on the tokens generated so far:
+    /// `logit -= frequency * count + presence * (count > 0 ? 1 : 0)`, with `occurrences` token -> count.
+    public mutating func sample<C: Collection>(_ logits: C, history: [Int], occurrences: [Int: Int], frequencyPenalty: Float,
+                                               presencePenalty: Float) -> Int where C.Element == Float, C.Index == Int {
+        guard frequencyPenalty != 0 || presencePenalty != 0, !occurrences.isEmpty else { return sample(logits, history: history) }
+        var values = Array(logits)
+        for (token, count) in occurrences where token >= 0 && token < values.count && count > 0 {
+            values[token] -= frequencyPenalty * Float(count) + presencePenalty
+        }
+        return sample(values, history: history)
+    }
+
     /// Index of the largest value (the first on ties).
     public static func argmax<C: Collection>(_ values: C) -> Int where C.Element == Float, C.Index == Int {
         var best = values.startIndex

@@ -20,6 +20,14 @@ public protocol CausalLanguageModel: AnyObject {
     /// - probe: observes attention weights and may stop rows at one layer (selective recompute).
     func forward(tokens: [Int], positions: [Int], sequence: Int, cache: KVCache, outputs: LogitRows,
                  probe: LayerProbe?) throws -> Logits
+
+    /// Runs several sequences' rows as one pass (continuous batching): every projection and MLP is one
+    /// matrix product over all the rows, and each row attends to its own sequence's cells as in
+    /// `forward(tokens:...)`, whose results (to rounding) it gives. Sequences must be distinct; inputs are
+    /// all validated, and room for every new cell found, before the cache changes.
+    /// - Returns: one `Logits` per entry, in order, with the rows its `outputs` asks for (token indices
+    ///   within the entry).
+    func forward(batch: [SequenceRows], cache: KVCache) throws -> [Logits]
 }
 
 extension CausalLanguageModel {

@@ -17,7 +17,7 @@ public struct Logits: Sendable {
 }
 
 /// Which tokens of a forward call need logits.
-public enum LogitRows: Sendable {
+public enum LogitRows: Sendable, Equatable {
     /// Only the last token (generation).
     case last
     /// Every token (scoring, perplexity, tests).

@@ -63,6 +63,13 @@ int ck_get_gemv_threads(void);
 /// dst[i] = (float)src[i] for i < count (exact). Returns -1 (and does nothing) like ck_half_gemv.
 int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst);
 
+/// Most vectors ck_sgemv_batch takes at once.
+enum { CK_BATCH_GEMV_MAX = 8 };
+
+/// y[b, :] = W x[b, :] for b < count, reading W once. w: [rows, columns] f32 row-major; x: [count, columns];
+/// y: [count, rows]. Returns -1 (and does nothing) unless 1 <= count <= CK_BATCH_GEMV_MAX; else 0.
+int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long count, float *y);
+
 /// Index of the first NaN or infinity among `count` 16-bit values, or -1.
 long ck_half_first_nonfinite(int format, const uint16_t *src, long count);
 

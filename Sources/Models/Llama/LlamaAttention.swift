@@ -17,10 +17,12 @@ struct LlamaAttention {
         rotary.rotate(qkv, rows: rows, heads: config.heads, rowStride: config.qkvWidth, cos: cos, sin: sin, layer: layer)
     }
 
-    /// Writes the rows' K/V into their `cells` of `layer`, attends, and projects: `projected` `[rows, hidden]`.
+    /// Writes the rows' K/V into their `cells` of `layer`, attends (each segment's rows over its sequence's
+    /// cells), and projects all rows at once: `projected` `[rows, hidden]`.
     /// - qkv: `[rows, qkvWidth]` from `project`; queries: scratch `[rows, heads dk]`; attended: scratch `[rows, heads dv]`.
-    /// - Returns: the attention weights `[rows, heads, n]` when `captureWeights`, else empty.
-    func attend(qkv: UnsafePointer<Float>, rows: Int, layer: Int, cells: [Int], positions: [Int32], sequence: Int,
+    /// - positions: per segment, its rows' positions.
+    /// - Returns: the attention weights `[rows, heads, n]` when `captureWeights` (one segment), else empty.
+    func attend(qkv: UnsafePointer<Float>, rows: Int, layer: Int, cells: [Int], segments: [RowSegment], positions: [[Int32]],
                 cache: KVCache, weights: BlockWeights, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
                 queries: UnsafeMutablePointer<Float>, attended: UnsafeMutablePointer<Float>,
                 projected: UnsafeMutablePointer<Float>, captureWeights: Bool, panel: inout Scratch) -> [Float] {
@@ -40,8 +42,14 @@ struct LlamaAttention {
         }
         // Queries packed to [rows, heads, dk] for the attention kernel.
         for row in 0..<rows { (queries + row * qWidth).update(from: qkv + row * qkvWidth, count: qWidth) }
-        let captured = cache.attend(layer: layer, queries: queries, rows: rows, queryPositions: positions, sequence: sequence,
-                                    heads: config.heads, window: config.slidingWindow, out: attended, weights: captureWeights)
+        let vWidth = config.heads * config.valueDimension
+        var captured: [Float] = []
+        for (segment, segmentPositions) in zip(segments, positions) where !segment.rows.isEmpty {
+            let first = segment.rows.lowerBound
+            captured += cache.attend(layer: layer, queries: queries + first * qWidth, rows: segment.rows.count,
+                                     queryPositions: segmentPositions, sequence: segment.sequence, heads: config.heads,
+                                     window: config.slidingWindow, out: attended + first * vWidth, weights: captureWeights)
+        }
         weights.output.apply(attended, count: rows, into: projected, panel: &panel)
         return captured
     }

@@ -15,12 +15,12 @@ struct LlamaBlock {
 
     /// The attention half after `project`: writes K/V, attends, adds to the residual `x` `[rows, hidden]`.
     func finishAttention(x: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, rows: Int, layer: Int, cells: [Int],
-                         positions: [Int32], sequence: Int, cache: KVCache, weights: BlockWeights, workspace w: Workspace,
+                         segments: [RowSegment], positions: [[Int32]], cache: KVCache, weights: BlockWeights, workspace w: Workspace,
                          cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, captureWeights: Bool) -> [Float] {
         let hidden = config.hiddenSize
         let qWidth = config.heads * config.keyDimension
         let projected = w.projected.reserve(rows * hidden)
-        let captured = attention.attend(qkv: qkv, rows: rows, layer: layer, cells: cells, positions: positions, sequence: sequence,
+        let captured = attention.attend(qkv: qkv, rows: rows, layer: layer, cells: cells, segments: segments, positions: positions,
                                         cache: cache, weights: weights, cos: cos, sin: sin,
                                         queries: w.queries.reserve(rows * qWidth), attended: w.attended.reserve(rows * config.heads * config.valueDimension),
                                         projected: projected, captureWeights: captureWeights, panel: &w.panel)

@@ -34,29 +34,55 @@ public final class LlamaModel: CausalLanguageModel {
 
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache, outputs: LogitRows = .last,
                         probe: LayerProbe? = nil) throws -> Logits {
-        try validate(tokens: tokens, positions: positions, cache: cache, probe: probe)
-        // Positions the sequence held before this call: the only rows a probe may drop.
-        let held = probe?.select == nil ? [] : Set(cache.positions(of: sequence)).intersection(positions)
-        let cells = try cache.reserve(sequence: sequence, positions: positions)
-        let x = embed(tokens)
-        let kept: [Int]
-        do {
-            kept = try runBlocks(x, positions: positions, cells: cells, sequence: sequence, cache: cache, probe: probe, held: held)
-        } catch {
-            // Only a probe throws here, after lower layers wrote K/V: the call's positions hold a mix of old and
-            // new layers, so none of them may be served. Remove them all.
-            cache.remove(sequence: sequence, positions: positions)
-            throw error
-        }
-        return head(x, rows: kept, outputs: outputs)
+        let rows = SequenceRows(sequence: sequence, tokens: tokens, positions: positions, outputs: outputs)
+        return try run([rows], cache: cache, probe: probe)[0]
     }
 
-    private func validate(tokens: [Int], positions: [Int], cache: KVCache, probe: LayerProbe?) throws {
+    public func forward(batch: [SequenceRows], cache: KVCache) throws -> [Logits] {
+        guard !batch.isEmpty else { throw ModelError.invalidInput("a batched forward needs at least one sequence") }
+        return try run(batch, cache: cache, probe: nil)
+    }
+
+    /// The one forward path: the entries' rows, concatenated in order, through embeddings, blocks and head.
+    /// A probe is only ever given with a single entry (the single-sequence `forward`).
+    private func run(_ batch: [SequenceRows], cache: KVCache, probe: LayerProbe?) throws -> [Logits] {
+        try validate(cache: cache, probe: probe)
+        for entry in batch { try validate(tokens: entry.tokens, positions: entry.positions) }
+        // Positions the sequence held before this call: the only rows a probe may drop.
+        let held = probe?.select == nil ? [] : Set(cache.positions(of: batch[0].sequence)).intersection(batch[0].positions)
+        let cells = try cache.reserve(batch.map { (sequence: $0.sequence, positions: $0.positions) })
+        var segments: [RowSegment] = []
+        var first = 0
+        for entry in batch {
+            segments.append(RowSegment(rows: first..<(first + entry.tokens.count), sequence: entry.sequence))
+            first += entry.tokens.count
+        }
+        let x = embed(batch.flatMap(\.tokens))
+        let kept: [Int]
+        do {
+            kept = try runBlocks(x, positions: batch.flatMap(\.positions), cells: cells.flatMap { $0 }, segments: segments,
+                                 cache: cache, probe: probe, held: held)
+        } catch {
+            // Only a probe throws here (single entry), after lower layers wrote K/V: the call's positions hold a
+            // mix of old and new layers, so none of them may be served. Remove them all.
+            cache.remove(sequence: batch[0].sequence, positions: batch[0].positions)
+            throw error
+        }
+        if probe?.select != nil { return head(x, entries: [HeadEntry(rows: 0..<kept.count, tokenIndices: kept, outputs: batch[0].outputs)]) }
+        return head(x, entries: zip(segments, batch).map {
+            HeadEntry(rows: $0.rows, tokenIndices: Array(0..<$0.rows.count), outputs: $1.outputs)
+        })
+    }
+
+    private func validate(tokens: [Int], positions: [Int]) throws {
         guard !tokens.isEmpty else { throw ModelError.invalidInput("forward needs at least one token") }
         guard positions.count == tokens.count else { throw CacheError.positionCountMismatch(tokens: tokens.count, positions: positions.count) }
         for token in tokens where token < 0 || token >= config.vocabularySize {
             throw ModelError.invalidToken(token, vocabularySize: config.vocabularySize)
         }
+    }
+
+    private func validate(cache: KVCache, probe: LayerProbe?) throws {
         guard cache.geometry.with(capacity: 1) == cacheGeometry(capacity: 1), cache.rotary == rotary else {
             throw ModelError.invalidInput("cache geometry \(cache.geometry) or its RoPE does not match the model")
         }
@@ -77,12 +103,13 @@ public final class LlamaModel: CausalLanguageModel {
         return x
     }
 
-    /// Runs the hidden rows `x` (`[T, hidden]`) through every block. Row `r` sits at `positions[r]` and
-    /// writes its K/V into `cells[r]`. A probe may drop rows at its selection layer.
+    /// Runs the hidden rows `x` (`[T, hidden]`) through every block. Row `r` sits at `positions[r]`, writes
+    /// its K/V into `cells[r]` and attends within its segment's sequence. A probe (one segment) may drop
+    /// rows at its selection layer.
     /// - Returns: the indices (in the call's token list) of the rows left; `x` then holds their final
     ///   hidden states, in order.
-    private func runBlocks(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], sequence: Int, cache: KVCache,
-                           probe: LayerProbe?, held: Set<Int>) throws -> [Int] {
+    private func runBlocks(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], segments: [RowSegment],
+                           cache: KVCache, probe: LayerProbe?, held: Set<Int>) throws -> [Int] {
         var rowIndices = Array(positions.indices)
         var count = positions.count
         var positions = positions
@@ -96,7 +123,9 @@ public final class LlamaModel: CausalLanguageModel {
         let cos = w.cos.reserve(count * half)
         let sin = w.sin.reserve(count * half)
         positions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
-        var queryPositions = positions.map { Int32($0) }  // validated by reserve: within [0, positionLimit)
+        var segments = segments
+        // Validated by reserve: within [0, positionLimit).
+        var queryPositions = segments.map { segment in segment.rows.map { Int32(positions[$0]) } }
 
         for (layer, weights) in weights.blocks.enumerated() {
             Elementwise.rmsNorm(x, weight: weights.attentionNorm.pointer, rows: count, width: hidden,
@@ -114,12 +143,13 @@ public final class LlamaModel: CausalLanguageModel {
                 positions = kept.map { positions[$0] }
                 cells = kept.map { cells[$0] }
                 rowIndices = kept.map { rowIndices[$0] }
-                queryPositions = positions.map { Int32($0) }
                 count = kept.count
+                segments = [RowSegment(rows: 0..<count, sequence: segments[0].sequence)]
+                queryPositions = [positions.map { Int32($0) }]
                 if count == 0 { return [] }
             }
-            let captured = block.finishAttention(x: x, qkv: qkv, rows: count, layer: layer, cells: cells, positions: queryPositions,
-                                                 sequence: sequence, cache: cache, weights: weights, workspace: w, cos: cos, sin: sin,
+            let captured = block.finishAttention(x: x, qkv: qkv, rows: count, layer: layer, cells: cells, segments: segments,
+                                                 positions: queryPositions, cache: cache, weights: weights, workspace: w, cos: cos, sin: sin,
                                                  captureWeights: probe?.attention != nil)
             probe?.attention?(layer, captured)
             block.finishMLP(x: x, rows: count, weights: weights, workspace: w)
@@ -166,32 +196,49 @@ public final class LlamaModel: CausalLanguageModel {
         }
     }
 
-    /// Final norm and LM head on the rows `outputs` asks for, of the rows left in `x` (`rows`: their
-    /// indices in the call's token list, which the logits report).
-    private func head(_ x: UnsafeMutablePointer<Float>, rows kept: [Int], outputs: LogitRows) -> Logits {
+    /// One entry's rows for the head: its rows of `x`, their indices in the entry's token list, and which need logits.
+    private struct HeadEntry {
+        let rows: Range<Int>
+        let tokenIndices: [Int]
+        let outputs: LogitRows
+    }
+
+    /// Final norm and LM head, one matrix product over the rows every entry's `outputs` asks for.
+    /// - Returns: one `Logits` per entry, reporting the rows' indices in the entry's token list.
+    private func head(_ x: UnsafeMutablePointer<Float>, entries: [HeadEntry]) -> [Logits] {
         let hidden = config.hiddenSize
         let vocabulary = config.vocabularySize
-        let count = kept.count
-        let indices: [Int]
-        switch outputs {
-        case .none: indices = []
-        case .last: indices = count > 0 ? [count - 1] : []
-        case .all: indices = Array(0..<count)
+        let selected: [[Int]] = entries.map { entry in
+            switch entry.outputs {
+            case .none: return []
+            case .last: return entry.rows.isEmpty ? [] : [entry.rows.count - 1]
+            case .all: return Array(0..<entry.rows.count)
+            }
         }
-        guard let firstIndex = indices.first else {
-            return Logits(vocabularySize: vocabulary, tokenIndices: [], values: [])
-        }
-        let rows = indices.count
-        let normed = workspace.normed.reserve(rows * hidden)
-        let source = x + firstIndex * hidden  // the requested rows are contiguous: [first, count)
-        Elementwise.rmsNorm(source, weight: weights.finalNorm.pointer, rows: rows, width: hidden,
-                            epsilon: config.rmsNormEpsilon, into: normed)
+        let rows = selected.reduce(0) { $0 + $1.count }
         var values = [Float](repeating: 0, count: rows * vocabulary)
-        values.withUnsafeMutableBufferPointer { buffer in
-            // rows >= 1 and vocabulary > 0 (validated config), so the buffer has a base address.
-            guard let base = buffer.baseAddress else { return }
-            weights.lmHead.apply(normed, count: rows, into: base, panel: &workspace.panel)
+        if rows > 0 {
+            let normed = workspace.normed.reserve(rows * hidden)
+            var target = 0
+            for (entry, indices) in zip(entries, selected) {
+                for index in indices {
+                    Elementwise.rmsNorm(x + (entry.rows.lowerBound + index) * hidden, weight: weights.finalNorm.pointer, rows: 1,
+                                        width: hidden, epsilon: config.rmsNormEpsilon, into: normed + target * hidden)
+                    target += 1
+                }
+            }
+            values.withUnsafeMutableBufferPointer { buffer in
+                // rows >= 1 and vocabulary > 0 (validated config), so the buffer has a base address.
+                guard let base = buffer.baseAddress else { return }
+                weights.lmHead.apply(normed, count: rows, into: base, panel: &workspace.panel)
+            }
         }
-        return Logits(vocabularySize: vocabulary, tokenIndices: indices.map { kept[$0] }, values: values)
+        var offset = 0
+        return zip(entries, selected).map { entry, indices in
+            let count = indices.count * vocabulary
+            defer { offset += count }
+            return Logits(vocabularySize: vocabulary, tokenIndices: indices.map { entry.tokenIndices[$0] },
+                          values: count == 0 ? [] : Array(values[offset..<(offset + count)]))
+        }
     }
 }

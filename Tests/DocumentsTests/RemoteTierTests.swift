@@ -13,8 +13,8 @@ struct RemoteTierTests {
 
     static func options() -> RedisClientOptions {
         var options = RedisClientOptions()
-        options.commandTimeout = .milliseconds(300)
-        options.connectTimeout = .milliseconds(200)
+        options.commandTimeout = .seconds(5)  // generous: a loaded CI machine must not time out healthy commands
+        options.connectTimeout = .seconds(5)
         options.initialBackoff = .milliseconds(20)
         options.maximumBackoff = .milliseconds(100)
         return options
@@ -180,7 +180,7 @@ struct RemoteTierTests {
         defer { server.resume() }
         let started = ContinuousClock.now
         #expect(await library.lookup(tokens: [8, 8], namespace: .shared) == nil)
-        #expect(ContinuousClock.now - started < .seconds(20), "bounded by the timeout, not forever")
+        #expect(ContinuousClock.now - started < .seconds(120), "bounded by the timeout, not forever")
         #expect(await library.statistics.remote?.faults ?? 0 >= 1)
     }
 

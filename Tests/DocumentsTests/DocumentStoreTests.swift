@@ -42,6 +42,7 @@ import Testing
     @Test(.enabled(if: LocalRedisServer.executable != nil, "redis-server is not installed: apt-get install redis-server"))
     func redisStoreIsSharedByReplicasAndAppliesTheRules() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let a = RedisDocumentStore(client: RedisClient(url: try server.url()))
         let b = RedisDocumentStore(client: RedisClient(url: try server.url()))
         try await checkRules(a, other: b)
@@ -50,6 +51,7 @@ import Testing
     @Test(.enabled(if: LocalRedisServer.executable != nil, "redis-server is not installed: apt-get install redis-server"))
     func aCorruptOrForgedRecordIsAbsentAndDeleted() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url())
         let store = RedisDocumentStore(client: client)
         try await client.set(RedisDocumentStore.keyPrefix + "junk", ByteBuffer(string: "{not json"))

@@ -17,6 +17,7 @@ struct RedisClientTests {
 
     @Test func commandsRoundTripBinaryValues() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url(), options: fastOptions())
         #expect(try await client.ping())
         let value = ByteBuffer(bytes: (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) } + [13, 10, 0])
@@ -38,6 +39,7 @@ struct RedisClientTests {
 
     @Test func expiryRemovesTheKey() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url(), options: fastOptions())
         // An hour: however loaded the machine, PTTL reads it before it runs out.
         try await client.set("long", ByteBuffer(string: "v"), expiry: .seconds(3600))
@@ -57,6 +59,7 @@ struct RedisClientTests {
 
     @Test func databasesAreSelectedByTheURL() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let zero = RedisClient(url: try server.url(database: 0), options: fastOptions())
         let five = RedisClient(url: try server.url(database: 5), options: fastOptions())
         try await five.set("k", ByteBuffer(string: "in five"))
@@ -66,6 +69,7 @@ struct RedisClientTests {
 
     @Test func authenticationIsSentAndAWrongPasswordIsAClearError() async throws {
         let server = try LocalRedisServer(arguments: ["--requirepass", "hunter2"])
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let good = RedisClient(url: try server.url(password: "hunter2"), options: fastOptions())
         #expect(try await good.ping())
         let bad = RedisClient(url: try server.url(password: "wrong"), options: fastOptions())
@@ -81,6 +85,7 @@ struct RedisClientTests {
 
     @Test func pipelinedRepliesComeBackInOrderOverThePool() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url(), options: fastOptions())
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<8 {
@@ -97,6 +102,7 @@ struct RedisClientTests {
 
     @Test func aDeadServerFailsFastThenTheClientReconnectsWhenItReturns() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url(), options: fastOptions())
         try await client.set("k", ByteBuffer(string: "v"))
         server.stop()
@@ -122,6 +128,7 @@ struct RedisClientTests {
 
     @Test func aHungServerTimesOut() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url(), options: fastOptions())
         #expect(try await client.ping())
         server.pause()
@@ -140,6 +147,7 @@ struct RedisClientTests {
 
     @Test func aBulkAboveTheLimitClosesTheConnectionInsteadOfBeingBuffered() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         var options = fastOptions()
         options.limits.maximumBulkBytes = 1000
         let client = RedisClient(url: try server.url(), options: options)

@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Cache", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         .target(name: "Models", dependencies: ["Kernels", "Cache", "CBLAS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: cpuFlags),
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .target(name: "Documents", dependencies: ["Cache", "RESP", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Documents", dependencies: ["Cache", "Kernels", "RESP", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .target(name: "Pruning", dependencies: ["Models", "Kernels"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "Pruning", "RESP"], swiftSettings: cpuFlags),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Engine", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

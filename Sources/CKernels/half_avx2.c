@@ -74,3 +74,32 @@ void ck_widen_f16_avx2(const uint16_t *src, long count, float *dst) {
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(dst + i, load_f16x8(src + i));
     for (; i < count; i++) dst[i] = ck_f16_to_f32(src[i]);
 }
+
+// f32 -> bf16 round to nearest even, 8 at a time: add 0x7FFF plus the lowest kept bit, keep the top half; NaN
+// lanes become the quiet NaN (as ck_f32_to_bf16). Same bits as the scalar reference for every input.
+void ck_narrow_bf16_avx2(const float *src, long count, uint16_t *dst) {
+    const __m256i bias = _mm256_set1_epi32(0x7FFF), one = _mm256_set1_epi32(1), quiet = _mm256_set1_epi32(0x0040);
+    const __m256i magnitude = _mm256_set1_epi32(0x7FFFFFFF), infinity = _mm256_set1_epi32(0x7F800000);
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256i bits = _mm256_castps_si256(_mm256_loadu_ps(src + i));
+        const __m256i rounded = _mm256_srli_epi32(
+            _mm256_add_epi32(bits, _mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(bits, 16), one))), 16);
+        const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, magnitude), infinity);
+        const __m256i quieted = _mm256_or_si256(_mm256_srli_epi32(bits, 16), quiet);
+        const __m256i result = _mm256_blendv_epi8(rounded, quieted, nan);
+        // 32-bit lanes holding 16-bit values: pack (unsigned saturation never triggers) and fix the lane order.
+        const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(result, result), 0xD8);
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_castsi256_si128(packed));
+    }
+    for (; i < count; i++) dst[i] = ck_f32_to_bf16(src[i]);
+}
+
+// f32 -> f16 with F16C's vcvtps2ph, round to nearest even (the scalar reference's rounding).
+void ck_narrow_f16_avx2(const float *src, long count, uint16_t *dst) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < count; i++) dst[i] = ck_f32_to_f16(src[i]);
+}

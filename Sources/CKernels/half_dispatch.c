@@ -18,6 +18,16 @@ static const widen_fn widen_table[3][2] = {
     { ck_widen_bf16_avx512, ck_widen_f16_avx512 },
 };
 
+typedef void (*narrow_fn)(const float *, long, uint16_t *);
+
+// No AVX-512 narrowing: every CPU that has the AVX-512 path has AVX2 and F16C (ck_path_supported), and
+// narrowing runs only when entries are written.
+static const narrow_fn narrow_table[3][2] = {
+    { ck_narrow_bf16_scalar, ck_narrow_f16_scalar },
+    { ck_narrow_bf16_avx2, ck_narrow_f16_avx2 },
+    { ck_narrow_bf16_avx2, ck_narrow_f16_avx2 },
+};
+
 static int valid(int path, int format) {
     return path >= CK_PATH_SCALAR && path <= CK_PATH_AVX512 && ck_path_supported(path)
         && (format == CK_HALF_BF16 || format == CK_HALF_F16);
@@ -43,6 +53,12 @@ int ck_half_gemv(int path, int format, const uint16_t *w, long rows, long column
 int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst) {
     if (!valid(path, format) || count < 0) return -1;
     widen_table[path][format](src, count, dst);
+    return 0;
+}
+
+int ck_half_narrow(int path, int format, const float *src, long count, uint16_t *dst) {
+    if (!valid(path, format) || count < 0) return -1;
+    narrow_table[path][format](src, count, dst);
     return 0;
 }
 

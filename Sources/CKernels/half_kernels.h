@@ -9,11 +9,15 @@ void ck_gemv_bf16_scalar(const uint16_t *w, long rows, long columns, const float
 void ck_gemv_f16_scalar(const uint16_t *w, long rows, long columns, const float *x, float *y);
 void ck_widen_bf16_scalar(const uint16_t *src, long count, float *dst);
 void ck_widen_f16_scalar(const uint16_t *src, long count, float *dst);
+void ck_narrow_bf16_scalar(const float *src, long count, uint16_t *dst);
+void ck_narrow_f16_scalar(const float *src, long count, uint16_t *dst);
 
 void ck_gemv_bf16_avx2(const uint16_t *w, long rows, long columns, const float *x, float *y);
 void ck_gemv_f16_avx2(const uint16_t *w, long rows, long columns, const float *x, float *y);
 void ck_widen_bf16_avx2(const uint16_t *src, long count, float *dst);
 void ck_widen_f16_avx2(const uint16_t *src, long count, float *dst);
+void ck_narrow_bf16_avx2(const float *src, long count, uint16_t *dst);
+void ck_narrow_f16_avx2(const float *src, long count, uint16_t *dst);
 
 void ck_gemv_bf16_avx512(const uint16_t *w, long rows, long columns, const float *x, float *y);
 void ck_gemv_f16_avx512(const uint16_t *w, long rows, long columns, const float *x, float *y);
@@ -28,6 +32,22 @@ void ck_gemv_run(void (*kernel)(const uint16_t *, long, long, const float *, flo
 static inline float ck_bf16_to_f32(uint16_t h) {
     union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
     return v.f;
+}
+
+/// f32 -> bf16 bits, round to nearest even; NaN becomes the quiet NaN 0x7FC0 (sign kept), values that round
+/// past the bf16 range become infinity.
+static inline uint16_t ck_f32_to_bf16(float value) {
+    union { float f; uint32_t u; } v = { value };
+    if ((v.u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((v.u >> 16) | 0x0040u);
+    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+/// f32 -> IEEE binary16 bits, round to nearest even (values beyond the f16 range become infinity).
+static inline uint16_t ck_f32_to_f16(float value) {
+    _Float16 half = (_Float16)value;
+    uint16_t bits;
+    __builtin_memcpy(&bits, &half, 2);
+    return bits;
 }
 
 /// IEEE binary16 -> binary32, exact for every input (subnormals, infinities, NaN payloads kept).

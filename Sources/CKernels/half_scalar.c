@@ -31,3 +31,13 @@ void ck_widen_f16_scalar(const uint16_t *src, long count, float *dst) {
 #pragma clang loop vectorize(disable) interleave(disable)
     for (long i = 0; i < count; i++) dst[i] = ck_f16_to_f32(src[i]);
 }
+
+void ck_narrow_bf16_scalar(const float *src, long count, uint16_t *dst) {
+#pragma clang loop vectorize(disable) interleave(disable)
+    for (long i = 0; i < count; i++) dst[i] = ck_f32_to_bf16(src[i]);
+}
+
+void ck_narrow_f16_scalar(const float *src, long count, uint16_t *dst) {
+#pragma clang loop vectorize(disable) interleave(disable)
+    for (long i = 0; i < count; i++) dst[i] = ck_f32_to_f16(src[i]);
+}

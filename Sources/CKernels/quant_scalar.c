@@ -4,13 +4,7 @@
 #include "half_kernels.h"
 #include <math.h>
 
-/// f32 -> IEEE binary16 bits, round to nearest even (values beyond the f16 range become infinity).
-static uint16_t f32_to_f16(float value) {
-    _Float16 half = (_Float16)value;
-    uint16_t bits;
-    memcpy(&bits, &half, 2);
-    return bits;
-}
+static uint16_t f32_to_f16(float value) { return ck_f32_to_f16(value); }
 
 static void store_scale(uint8_t *block, uint16_t bits) { memcpy(block, &bits, 2); }
 

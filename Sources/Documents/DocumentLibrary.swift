@@ -15,6 +15,8 @@ public actor DocumentLibrary {
     /// The model's K/V geometry; nil only for a library opened with the deprecated initializer.
     public nonisolated let geometry: ModelGeometry?
     public nonisolated let limits: EntryLimits
+    /// How new entries store their K/V (`--library-kv`). Lookups serve entries of every format.
+    public nonisolated let format: KVFormat
     public nonisolated let memory: MemoryTier
     public nonisolated let disk: DiskTier?
     public nonisolated let remote: RemoteTier?
@@ -25,27 +27,31 @@ public actor DocumentLibrary {
     /// - memoryBudget: bytes of K/V kept in memory at most.
     /// - directory: the disk tier's directory, or nil for a memory-only library.
     /// - remote: the shared tier, or nil.
+    /// - format: how new entries store their K/V; f32 (the default here) is exact, the compact formats round
+    ///   (see `KVFormat`), and every tier then serves the rounded values.
     /// - Throws: `DocumentsError.invalidDirectory` / `unwritable` naming the directory and the reason.
     public init(fingerprint: Fingerprint, geometry: ModelGeometry, memoryBudget: Int = 512 << 20, directory: URL? = nil,
-                remote: RemoteTier? = nil, limits: EntryLimits = .standard) throws {
+                remote: RemoteTier? = nil, limits: EntryLimits = .standard, format: KVFormat = .f32) throws {
         try self.init(fingerprint: fingerprint, expected: geometry, memoryBudget: memoryBudget,
                       disk: directory.map { try DiskTier(directory: $0, geometry: geometry, limits: limits) }, remote: remote,
-                      limits: limits)
+                      limits: limits, format: format)
     }
 
     /// As `init(fingerprint:geometry:memoryBudget:directory:limits:)`, with the directory as a person typed
     /// it (`--library`): an empty path is an error rather than the current directory.
     public init(fingerprint: Fingerprint, geometry: ModelGeometry, memoryBudget: Int = 512 << 20, path: String?,
-                remote: RemoteTier? = nil, limits: EntryLimits = .standard) throws {
+                remote: RemoteTier? = nil, limits: EntryLimits = .standard, format: KVFormat = .f32) throws {
         try self.init(fingerprint: fingerprint, expected: geometry, memoryBudget: memoryBudget,
-                      disk: path.map { try DiskTier(path: $0, geometry: geometry, limits: limits) }, remote: remote, limits: limits)
+                      disk: path.map { try DiskTier(path: $0, geometry: geometry, limits: limits) }, remote: remote, limits: limits,
+                      format: format)
     }
 
     private init(fingerprint: Fingerprint, expected: ModelGeometry?, memoryBudget: Int, disk: DiskTier?, remote: RemoteTier?,
-                 limits: EntryLimits) throws {
+                 limits: EntryLimits, format: KVFormat) throws {
         self.fingerprint = fingerprint
         self.geometry = expected
         self.limits = limits
+        self.format = format
         memory = MemoryTier(budget: memoryBudget)
         self.disk = disk
         self.remote = remote
@@ -75,14 +81,16 @@ public actor DocumentLibrary {
         return nil
     }
 
-    /// Stores a chunk's K/V under `namespace` in memory and, when there are, on disk and remotely. A failed
+    /// Stores a chunk's K/V under `namespace` in memory and, when there are, on disk and remotely, rounded to
+    /// `format` in every tier (a value the format cannot represent keeps the entry f32). A failed
     /// disk or remote store does not throw: the memory tier serves the entry, and the failure is recorded as a
     /// `storeFailed` event (`takeEvents()`) and counted in `statistics.disk.storeFailures`.
     /// - Throws: `DocumentsError.geometryMismatch` when the chunk does not fit the model (geometry, token
     ///   count, positions other than `0..<count`, tensor sizes, non-finite values): a caller's bug.
     @discardableResult
     public func store(tokens: [Int], context: [Int] = [], slice: CacheSlice, namespace: Namespace) async throws -> ChunkEntry {
-        let entry = ChunkEntry(namespace: namespace, fingerprint: fingerprint, context: context, tokens: tokens, slice: slice)
+        let entry = ChunkEntry(namespace: namespace, fingerprint: fingerprint, context: context, tokens: tokens, slice: slice,
+                               format: format)
         if let violation = entry.violation(limits: limits, model: geometry) { throw DocumentsError.geometryMismatch(violation) }
         await memory.store(entry)
         if let disk {

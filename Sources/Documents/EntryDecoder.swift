@@ -1,4 +1,5 @@
 import Cache
+import Crypto
 import Foundation
 
 /// Reading an entry, in the order that never trusts a size before checking it: prelude, header fields,
@@ -15,9 +16,10 @@ extension EntryCodec {
         guard prelude.prefix(magic.count).elementsEqual(magic) else {
             throw DocumentsError.invalidEntry(reason: "bad magic: not a Reanchor library entry")
         }
-        let version = uint32(prelude.dropFirst(8).prefix(4))
-        guard version == Self.version else {
-            throw DocumentsError.invalidEntry(reason: "format version \(version), this build reads \(Self.version)")
+        let version = version(prelude)
+        guard readableVersions.contains(version) else {
+            throw DocumentsError.invalidEntry(reason: "format version \(version), this build reads \(readableVersions.lowerBound)"
+                                              + "-\(readableVersions.upperBound)")
         }
         let length = Int(uint32(prelude.dropFirst(12).prefix(4)))
         guard length <= limits.maximumHeaderBytes else {
@@ -30,8 +32,13 @@ extension EntryCodec {
         return length
     }
 
-    /// The header parsed from its JSON bytes and checked, with the payload size it implies.
-    static func header(_ bytes: Data, limits: EntryLimits, model: ModelGeometry?) throws -> (header: EntryHeader, payloadBytes: Int) {
+    /// The format version a prelude states (checked by `headerLength`).
+    static func version(_ prelude: Data) -> UInt32 { uint32(prelude.dropFirst(8).prefix(4)) }
+
+    /// The header parsed from its JSON bytes and checked (against the entry's format `version` too), with the
+    /// payload size it implies.
+    static func header(_ bytes: Data, version: UInt32, limits: EntryLimits, model: ModelGeometry?) throws
+        -> (header: EntryHeader, payloadBytes: Int) {
         let header: EntryHeader
         do {
             header = try JSONDecoder().decode(EntryHeader.self, from: bytes)
@@ -40,7 +47,21 @@ extension EntryCodec {
         } catch {
             throw DocumentsError.invalidEntry(reason: "header is not valid JSON")
         }
+        if version == 1, let kv = header.kv {
+            throw DocumentsError.invalidEntry(reason: "header field kv is \(kv) in a format version 1 entry (f32 only)")
+        }
+        if version >= 2, header.kv == nil {
+            throw DocumentsError.invalidEntry(reason: "header field kv is missing (format version \(version) names its K/V format: "
+                                              + KVFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
         return (header, try header.payloadBytes(limits: limits, model: model))
+    }
+
+    /// Whether the last 32 bytes of `bytes` are the SHA-256 of the bytes before them.
+    static func checksumMatches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= checksumBytes else { return false }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - checksumBytes)])
+        return SHA256.hash(data: body).elementsEqual(bytes[(bytes.count - checksumBytes)...])
     }
 
     /// The file size a header of `headerLength` bytes describing `payloadBytes` implies, or nil on overflow.
@@ -52,14 +73,21 @@ extension EntryCodec {
     /// - model: the library's model geometry; an entry of another geometry is rejected. Nil checks only `limits`.
     /// - Throws: `DocumentsError.invalidEntry` with the reason, naming the field where there is one.
     static func decode(_ data: Data, limits: EntryLimits = .standard, model: ModelGeometry? = nil) throws -> ChunkEntry {
-        let headerLength = try headerLength(prelude: data.prefix(preludeBytes), fileBytes: data.count, limits: limits)
-        let (header, payloadBytes) = try header(data.dropFirst(preludeBytes).prefix(headerLength), limits: limits, model: model)
-        guard let expected = fileBytes(headerLength: headerLength, payloadBytes: payloadBytes), expected == data.count else {
-            throw DocumentsError.invalidEntry(reason: "size mismatch: the file has \(data.count) bytes, its header implies "
+        try data.withUnsafeBytes { try decode(bytes: $0, limits: limits, model: model) }
+    }
+
+    /// The entry in `bytes`, a whole entry (a file's contents or a remote value, read in place: the K/V are
+    /// decoded straight into the slice's arrays).
+    static func decode(bytes: UnsafeRawBufferPointer, limits: EntryLimits = .standard, model: ModelGeometry? = nil) throws -> ChunkEntry {
+        let prelude = Data(bytes.prefix(preludeBytes))
+        let headerLength = try headerLength(prelude: prelude, fileBytes: bytes.count, limits: limits)
+        let headerBytes = Data(bytes[preludeBytes..<(preludeBytes + headerLength)])
+        let (header, payloadBytes) = try header(headerBytes, version: version(prelude), limits: limits, model: model)
+        guard let expected = fileBytes(headerLength: headerLength, payloadBytes: payloadBytes), expected == bytes.count else {
+            throw DocumentsError.invalidEntry(reason: "size mismatch: the file has \(bytes.count) bytes, its header implies "
                                               + "\(fileBytes(headerLength: headerLength, payloadBytes: payloadBytes).map(String.init) ?? "more than Int.max")")
         }
-        let body = data.prefix(data.count - checksumBytes)
-        guard checksum(of: body).elementsEqual(data.suffix(checksumBytes)) else {
+        guard checksumMatches(bytes) else {
             throw DocumentsError.invalidEntry(reason: "checksum mismatch: the file was altered or damaged")
         }
         let namespace = try namespace(header.namespace)
@@ -67,20 +95,31 @@ extension EntryCodec {
         let geometry = CacheGeometry(layers: header.layers, kvHeads: header.kvHeads, headDimension: header.headDimension,
                                      keyDimension: header.keyDimension, valueDimension: header.valueDimension, capacity: count)
         // Within payloadBytes, which did not overflow: one layer's keys and values.
-        let keyBytes = count * geometry.keyWidth * MemoryLayout<Float>.size
-        let valueBytes = count * geometry.valueWidth * MemoryLayout<Float>.size
-        var payload = data.dropFirst(preludeBytes + headerLength).prefix(payloadBytes)
+        let rows = count * geometry.kvHeads
+        let format = header.format
+        let tensors = [(name: "keys", columns: geometry.keyDimension), (name: "values", columns: geometry.valueDimension)]
+            .map { ($0.name, $0.columns, format.tensorBytes(rows: rows, columns: $0.columns) ?? 0) }
+        var offset = preludeBytes + headerLength
         var keys: [[Float]] = []
         var values: [[Float]] = []
+        keys.reserveCapacity(header.layers)
+        values.reserveCapacity(header.layers)
         for layer in 0..<header.layers {
-            keys.append(try floats(payload.prefix(keyBytes), layer: layer, tensor: "keys"))
-            payload = payload.dropFirst(keyBytes)
-            values.append(try floats(payload.prefix(valueBytes), layer: layer, tensor: "values"))
-            payload = payload.dropFirst(valueBytes)
+            for (name, columns, tensorBytes) in tensors {
+                let stored = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + tensorBytes)])
+                let decoded: [Float]
+                do throws(KVFormatRefusal) {
+                    decoded = try format.decode(stored, rows: rows, columns: columns)
+                } catch {
+                    throw DocumentsError.invalidEntry(reason: error.reason("\(name) of layer \(layer)"))
+                }
+                if name == "keys" { keys.append(decoded) } else { values.append(decoded) }
+                offset += tensorBytes
+            }
         }
         let entry = ChunkEntry(namespace: namespace, fingerprint: header.fingerprint, context: header.context, tokens: header.tokens,
                                slice: CacheSlice(geometry: geometry, relativePositions: header.relativePositions, keys: keys, values: values),
-                               created: Date(timeIntervalSince1970: header.created))
+                               exactIn: format, created: Date(timeIntervalSince1970: header.created))
         guard entry.key.hex == header.key else {
             throw DocumentsError.invalidEntry(reason: "header field key \(quoted(header.key)) does not match the content (\(entry.key.hex))")
         }
@@ -94,20 +133,6 @@ extension EntryCodec {
             if case .invalidEntry = error { throw error }
             throw DocumentsError.invalidEntry(reason: "header field namespace: \(error)")
         }
-    }
-
-    /// Little-endian f32 values of `bytes` (a whole number of floats), rejecting NaN and infinity, which
-    /// would poison every attention score that reads them.
-    private static func floats(_ bytes: Data, layer: Int, tensor: String) throws -> [Float] {
-        let count = bytes.count / MemoryLayout<Float>.size
-        let result = bytes.withUnsafeBytes { raw in
-            // safe: every offset i * 4 + 4 <= count * 4 <= raw.count.
-            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
-        if let index = result.firstIndex(where: { !$0.isFinite }) {
-            throw DocumentsError.invalidEntry(reason: "payload \(tensor) of layer \(layer) holds \(result[index]) at float \(index)")
-        }
-        return result
     }
 
     /// The little-endian u32 in `bytes` (4 bytes).

@@ -29,7 +29,7 @@ enum EntryFile {
         let prelude = try bytes(handle, EntryCodec.preludeBytes)
         let headerLength = try EntryCodec.headerLength(prelude: prelude, fileBytes: size, limits: limits)
         let header = try bytes(handle, headerLength)
-        let (_, payloadBytes) = try EntryCodec.header(header, limits: limits, model: model)
+        let (_, payloadBytes) = try EntryCodec.header(header, version: EntryCodec.version(prelude), limits: limits, model: model)
         guard let expected = EntryCodec.fileBytes(headerLength: headerLength, payloadBytes: payloadBytes), expected == size else {
             throw DocumentsError.invalidEntry(reason: "size mismatch: the file has \(size) bytes, its header implies "
                                               + "\(EntryCodec.fileBytes(headerLength: headerLength, payloadBytes: payloadBytes).map(String.init) ?? "more than Int.max")")

@@ -18,6 +18,11 @@ struct EntryHeader: Codable, Equatable {
     var valueDimension: Int?
     /// Positions relative to the chunk start: exactly `0..<tokens.count` (see `EntryRules`).
     var relativePositions: [Int]
+    /// How the payload stores K/V: present in format version 2, absent (f32) in version 1.
+    var kv: KVFormat?
+
+    /// The payload's format: `kv`, or f32 for a version 1 entry.
+    var format: KVFormat { kv ?? .f32 }
 
     /// Checks every field against `limits` and, when given, the library's `model`, and returns the
     /// payload size the header implies.
@@ -32,11 +37,11 @@ struct EntryHeader: Codable, Equatable {
         }
         guard created.isFinite else { throw DocumentsError.invalidEntry(reason: "header field created is \(created)") }
         guard let bytes = EntryRules.payloadBytes(layers: layers, count: tokens.count, kvHeads: kvHeads, keyDimension: keys,
-                                                  valueDimension: values),
+                                                  valueDimension: values, format: format),
               bytes <= limits.maximumEntryBytes else {
             throw DocumentsError.invalidEntry(reason: "header implies a payload above the maximum entry size "
                                               + "\(limits.maximumEntryBytes) bytes (\(layers) layers, \(tokens.count) tokens, "
-                                              + "\(kvHeads) kv heads of \(keys) + \(values))")
+                                              + "\(kvHeads) kv heads of \(keys) + \(values), \(format))")
         }
         return bytes
     }

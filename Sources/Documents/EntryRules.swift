@@ -44,11 +44,14 @@ enum EntryRules {
         return nil
     }
 
-    /// Bytes of K/V payload for `count` cells (keys and values of every layer, f32), or nil when the product
-    /// overflows. Callers have bounded every factor, so nil only follows from limits raised past `Int`.
-    static func payloadBytes(layers: Int, count: Int, kvHeads: Int, keyDimension: Int, valueDimension: Int) -> Int? {
-        let (width, overflow) = keyDimension.addingReportingOverflow(valueDimension)
-        guard !overflow else { return nil }
-        return checkedProduct(layers, count, kvHeads, width, MemoryLayout<Float>.size)
+    /// Bytes of K/V payload for `count` cells (keys and values of every layer, in `format`), or nil when the
+    /// product overflows. Callers have bounded every factor, so nil only follows from limits raised past `Int`.
+    static func payloadBytes(layers: Int, count: Int, kvHeads: Int, keyDimension: Int, valueDimension: Int,
+                             format: KVFormat) -> Int? {
+        guard let rows = checkedProduct(count, kvHeads),
+              let keys = format.tensorBytes(rows: rows, columns: keyDimension),
+              let values = format.tensorBytes(rows: rows, columns: valueDimension),
+              let layer = checkedSum(keys, values) else { return nil }
+        return checkedProduct(layers, layer)
     }
 }

@@ -14,6 +14,8 @@ public struct EntrySummary: Sendable, Codable, Equatable {
     public var bytes: Int
     /// Seconds since 1970.
     public var created: Double
+    /// How the entry stores its K/V (`f32` for a version 1 entry).
+    public var kv: KVFormat
 }
 
 /// What an operator command found: summaries of valid entries, and the locations of invalid ones with why.
@@ -41,7 +43,8 @@ public enum LibraryInspection {
                 }
                 if let namespace, header.namespace != namespace.description { continue }
                 result.entries.append(EntrySummary(tier: "disk", location: file.path, key: header.key, namespace: header.namespace,
-                                                   tokens: header.tokens.count, bytes: size, created: header.created))
+                                                   tokens: header.tokens.count, bytes: size, created: header.created,
+                                                   kv: header.format))
             } catch {
                 var reason = "\(error)"
                 if case .invalidEntry(let why)? = error as? DocumentsError { reason = why }
@@ -66,7 +69,8 @@ public enum LibraryInspection {
                     throw DocumentsError.invalidEntry(reason: "the value holds the entry \(header.key), not the one its key says")
                 }
                 result.entries.append(EntrySummary(tier: "remote", location: key, key: header.key, namespace: header.namespace,
-                                                   tokens: header.tokens.count, bytes: size, created: header.created))
+                                                   tokens: header.tokens.count, bytes: size, created: header.created,
+                                                   kv: header.format))
             } catch let error as RESPError {
                 if case .replyTooLarge = error {
                     result.corrupt.append("\(key): \(error)")
@@ -114,7 +118,7 @@ public enum LibraryInspection {
             throw DocumentsError.invalidEntry(reason: "vanished while being read")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-        return (try header(of: entry), size)
+        return (EntryCodec.header(of: entry), size)
     }
 
     private static func headerOnly(_ file: URL, limits: EntryLimits) throws -> (EntryHeader, Int) {
@@ -125,7 +129,7 @@ public enum LibraryInspection {
         let prelude = try handle.read(upToCount: EntryCodec.preludeBytes) ?? Data()
         let length = try EntryCodec.headerLength(prelude: prelude, fileBytes: size, limits: limits)
         let bytes = try handle.read(upToCount: length) ?? Data()
-        let (header, payload) = try EntryCodec.header(bytes, limits: limits, model: nil)
+        let (header, payload) = try EntryCodec.header(bytes, version: EntryCodec.version(prelude), limits: limits, model: nil)
         guard EntryCodec.fileBytes(headerLength: length, payloadBytes: payload) == size else {
             throw DocumentsError.invalidEntry(reason: "size mismatch: the file has \(size) bytes, its header implies another size")
         }
@@ -136,31 +140,24 @@ public enum LibraryInspection {
     private static func fetch(_ client: RedisClient, key: String, verify: Bool, limits: EntryLimits) async throws -> (EntryHeader, Int)? {
         if verify {
             guard let value = try await client.get(key) else { return nil }
-            let entry = try EntryCodec.decode(Data(value.readableBytesView), limits: limits, model: nil)
-            return (try header(of: entry), value.readableBytes)
+            let entry = try value.withUnsafeReadableBytes { try EntryCodec.decode(bytes: $0, limits: limits, model: nil) }
+            return (EntryCodec.header(of: entry), value.readableBytes)
         }
         let replies = try await client.pipeline([RESPCommand("STRLEN", key),
                                                  RESPCommand("GETRANGE", key, "0", String(EntryCodec.preludeBytes - 1))])
         guard case .integer(let size64) = replies[0], let size = Int(exactly: size64), size > 0,
               case .bulk(let prelude) = replies[1] else { return nil }
-        let length = try EntryCodec.headerLength(prelude: Data(prelude.readableBytesView), fileBytes: size, limits: limits)
+        let preludeData = Data(prelude.readableBytesView)
+        let length = try EntryCodec.headerLength(prelude: preludeData, fileBytes: size, limits: limits)
         let reply = try await client.send(RESPCommand("GETRANGE", key, String(EntryCodec.preludeBytes),
                                                       String(EntryCodec.preludeBytes + length - 1)))
         guard case .bulk(let bytes) = reply, bytes.readableBytes == length else {
             throw DocumentsError.invalidEntry(reason: "the header is shorter than its stated \(length) bytes")
         }
-        let (header, payload) = try EntryCodec.header(Data(bytes.readableBytesView), limits: limits, model: nil)
+        let (header, payload) = try EntryCodec.header(Data(bytes.readableBytesView), version: EntryCodec.version(preludeData), limits: limits, model: nil)
         guard EntryCodec.fileBytes(headerLength: length, payloadBytes: payload) == size else {
             throw DocumentsError.invalidEntry(reason: "size mismatch: the value has \(size) bytes, its header implies another size")
         }
         return (header, size)
-    }
-
-    private static func header(of entry: ChunkEntry) throws -> EntryHeader {
-        let geometry = entry.slice.geometry
-        return EntryHeader(key: entry.key.hex, namespace: entry.namespace.description, fingerprint: entry.fingerprint,
-                           context: entry.context, tokens: entry.tokens, created: entry.created.timeIntervalSince1970,
-                           layers: geometry.layers, kvHeads: geometry.kvHeads, headDimension: geometry.headDimension,
-                           relativePositions: entry.slice.relativePositions)
     }
 }

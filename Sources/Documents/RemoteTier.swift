@@ -80,7 +80,7 @@ public actor RemoteTier: ChunkTier {
             return nil
         }
         do {
-            let entry = try EntryCodec.decode(Data(buffer.readableBytesView), limits: limits, model: geometry)
+            let entry = try await Self.decodeOffActor(buffer, limits: limits, model: geometry)
             guard entry.key == key else {
                 throw DocumentsError.invalidEntry(reason: "the value holds the entry \(entry.key.hex), not the one its key says")
             }
@@ -100,12 +100,12 @@ public actor RemoteTier: ChunkTier {
     /// - Throws: `DocumentsError.geometryMismatch` for an entry this tier would not serve (a caller's bug).
     public func store(_ entry: ChunkEntry) async throws {
         if let violation = entry.violation(limits: limits, model: geometry) { throw DocumentsError.geometryMismatch(violation) }
-        let data = try EntryCodec.encode(entry)
+        let value = try Self.encode(entry)
         do {
-            try await client.set(Self.remoteKey(entry.key), ByteBuffer(bytes: data), expiry: timeToLive)
+            try await client.set(Self.remoteKey(entry.key), value, expiry: timeToLive)
             noteAvailable()
             counters.entries += 1
-            counters.bytes += data.count
+            counters.bytes += value.readableBytes
         } catch {
             counters.storeFailures += 1
             if case .server(let message)? = error as? RESPError {
@@ -115,6 +115,30 @@ public actor RemoteTier: ChunkTier {
                 fault(error)
             }
         }
+    }
+
+    /// The value stored for `entry` (the entry format, K/V in `entry.format`), written straight into the buffer
+    /// the `SET` sends.
+    public static func encode(_ entry: ChunkEntry) throws -> ByteBuffer {
+        let (header, bytes) = try EntryCodec.layout(entry)
+        var buffer = ByteBufferAllocator().buffer(capacity: bytes)
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes) { output in
+            try EntryCodec.write(entry, header: header, into: output)
+            return bytes
+        }
+        return buffer
+    }
+
+    /// The entry in a value as received, decoded in place (the checks of `entry(for:)` but the key's).
+    /// - Throws: `DocumentsError.invalidEntry` with the reason.
+    public static func decode(_ value: ByteBuffer, limits: EntryLimits, model: ModelGeometry?) throws -> ChunkEntry {
+        try value.withUnsafeReadableBytes { try EntryCodec.decode(bytes: $0, limits: limits, model: model) }
+    }
+
+    /// Whether the SHA-256 that ends `value` is that of the bytes before it (one step of `decode`, apart for
+    /// `bench remote`).
+    public static func checksumMatches(_ value: ByteBuffer) -> Bool {
+        value.withUnsafeReadableBytes { EntryCodec.checksumMatches($0) }
     }
 
     public func remove(_ key: ChunkKey) async {
@@ -141,6 +165,11 @@ public actor RemoteTier: ChunkTier {
             bytes += try await client.lengths(Array(keys[batch..<min(batch + 512, keys.count)])).reduce(0, +)
         }
         return (keys.count, bytes)
+    }
+
+    /// `decode` on the concurrent executor rather than this actor's, so concurrent lookups decode in parallel.
+    nonisolated private static func decodeOffActor(_ value: ByteBuffer, limits: EntryLimits, model: ModelGeometry?) async throws -> ChunkEntry {
+        try decode(value, limits: limits, model: model)
     }
 
     /// Deletes the value at `remoteKey` and records why it was not served.

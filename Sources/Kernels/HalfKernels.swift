@@ -34,6 +34,16 @@ public enum HalfKernels {
         return ck_half_widen(path.code, code(format), source, count, destination) == 0
     }
 
+    /// `destination[i] = source[i]` rounded to nearest even in `format` (bf16 or f16); NaN stays NaN and a value
+    /// beyond the format's range becomes infinity (`firstNonFinite` finds both).
+    /// - Returns: false (and writes nothing) when `path` is unsupported here or `format` is f32.
+    @discardableResult
+    public static func narrow(_ format: StorageFormat, path: KernelPath = .active, _ source: UnsafePointer<Float>, count: Int,
+                              into destination: UnsafeMutablePointer<UInt16>) -> Bool {
+        guard format == .bf16 || format == .f16 else { return false }
+        return ck_half_narrow(path.code, code(format), source, count, destination) == 0
+    }
+
     /// Index of the first NaN or infinity among `count` values in `format` (bf16 or f16), or nil.
     public static func firstNonFinite(_ format: StorageFormat, _ source: UnsafePointer<UInt16>, count: Int) -> Int? {
         guard format != .f32 else { return nil }

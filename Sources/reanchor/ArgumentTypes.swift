@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Cache
+import Documents
 import Engine
 import Models
 
@@ -11,6 +12,7 @@ extension ModelShape: ExpressibleByArgument {}
 extension WeightFormat: ExpressibleByArgument {}
 extension ReuseMode: ExpressibleByArgument {}
 extension BlendParameters.Deviation: ExpressibleByArgument {}
+extension KVFormat: ExpressibleByArgument {}
 
 /// `--overflow`: stop at a full context, or truncate it by one of the engine's policies.
 enum OverflowOption: String, CaseIterable, ExpressibleByArgument {
@@ -48,6 +50,16 @@ func validated<T>(options: [String: String] = [:], inRun: Bool = true, _ build: 
         let message = "--\(options[name] ?? name) \(reason)"
         if inRun { throw OptionError(message) }
         throw ValidationError(message)
+    }
+}
+
+/// Parses a comma-separated list of library entry formats (`--library-kv f32,bf16`).
+func kvFormatList(_ text: String) throws -> [KVFormat] {
+    try text.split(separator: ",").map { part in
+        guard let format = KVFormat(rawValue: part.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError("--library-kv: '\(part)' is not one of \(KVFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return format
     }
 }
 

@@ -24,6 +24,7 @@ struct RAGBenchCommand: AsyncParsableCommand {
     @Option(help: "Blend: layer where deviation is measured.") var checkLayer = 1
     @Option(help: "Blend: deviation ranked by keys, values or both.") var deviation = BlendParameters.standard.deviation
     @Option(help: "Prompt token budget: passages are cut to fit (default: the model's context; 2048 with --shape).") var context: Int?
+    @Option(help: "How the library stores chunk K/V: f32, bf16, f16, q8.") var libraryKv = KVFormat.standard
     @Option(help: "Comma-separated modes to run (full always runs, as the reference).") var modes = ReuseMode.allCases.map(\.rawValue).joined(separator: ",")
     @Flag(help: "Skip the attention-similarity capture (timing runs; implied by --shape).") var noAttention = false
     @Option(help: "Write the JSON report here.") var json: String?
@@ -52,7 +53,8 @@ struct RAGBenchCommand: AsyncParsableCommand {
         let experiment = try RAGExperiment(questions: questions, passages: passages, shuffleOrders: shuffleOrders,
                                            blend: try BlendParameters(ratio: blendRatio, checkLayer: checkLayer, deviation: deviation),
                                            captureAttention: !noAttention && shape == nil,
-                                           context: context ?? (shape == nil ? nil : 2048), modes: try parseModes())
+                                           context: context ?? (shape == nil ? nil : 2048), modes: try parseModes(),
+                                           libraryFormat: libraryKv)
         let items = try RAGQuestion.load(URL(fileURLWithPath: dataset))
         let bar = ProgressBar(label: "rag")
         let report = try await experiment.run(languageModel: languageModel, model: llama, dataset: items, label: label) { bar.update($0, of: $1) }
@@ -84,6 +86,8 @@ struct RAGCommand: AsyncParsableCommand {
     @Option(help: "Tenant id for a private namespace (default: public).") var tenant: String?
     @Option(help: "Shared remote tier behind memory and disk: redis://[user:password@]host:port/db.") var remote: String?
     @Option(help: "Seconds remote entries live (default: until Redis evicts them).") var remoteTtl: Double?
+    @Option(help: "How new library entries store K/V: f32 (exact), bf16, f16, q8 (README: bytes and quality of each).")
+    var libraryKv = KVFormat.standard
     @Option(parsing: .unconditional, help: "Tokens to generate (at most what fits the model's context after the prompt).") var maxTokens = 32
     @Flag(help: "Print the answer and the reuse figures as one JSON object.") var json = false
 
@@ -123,7 +127,8 @@ struct RAGCommand: AsyncParsableCommand {
         let remoteTier = try remote.map { text in
             RemoteTier(url: try RedisURL(text), geometry: geometry, timeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) })
         }
-        let store = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: geometry, path: library, remote: remoteTier)
+        let store = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: geometry, path: library, remote: remoteTier,
+                                        format: libraryKv)
         let composer = PromptComposer(model: languageModel.model, library: store, namespace: namespace)
         let prompt = RAGTemplate().prompt(passages: passages, question: question, tokenizer: languageModel.tokenizer,
                                           bos: languageModel.config.bosTokenID)

@@ -40,6 +40,7 @@ public struct RAGExperiment {
         public var attention_similarity: Double?
         public var hit_rate_shuffled: Double
         public var reused_fraction: Double
+        /// K/V payload bytes per stored token in the library's format (`libraryFormat`).
         public var library_bytes_per_token: Double
     }
 
@@ -63,9 +64,12 @@ public struct RAGExperiment {
     public var modes: Set<ReuseMode>
     /// Token budget of each prompt (passages are cut to fit); nil for the model's whole context.
     public var context: Int?
+    /// How the library stores chunk K/V (the reuse modes read them back rounded to it).
+    public var libraryFormat: KVFormat
 
     public init(questions: Int = 10, passages: Int = 10, shuffleOrders: Int = 2, blend: BlendParameters = .standard,
-                captureAttention: Bool = true, context: Int? = nil, modes: Set<ReuseMode> = Set(ReuseMode.allCases)) throws {
+                captureAttention: Bool = true, context: Int? = nil, modes: Set<ReuseMode> = Set(ReuseMode.allCases),
+                libraryFormat: KVFormat = .f32) throws {
         guard questions >= 1 else { throw EngineError.invalidParameter(name: "questions", reason: "must be >= 1") }
         guard passages >= 1 else { throw EngineError.invalidParameter(name: "passages", reason: "must be >= 1") }
         guard shuffleOrders >= 1 else { throw EngineError.invalidParameter(name: "shuffle-orders", reason: "must be >= 1") }
@@ -77,6 +81,7 @@ public struct RAGExperiment {
         self.captureAttention = captureAttention
         self.context = context
         self.modes = modes
+        self.libraryFormat = libraryFormat
     }
 
     /// The prompt for `item` with its passages in `order`. Each passage is cut to the same token budget so
@@ -129,7 +134,8 @@ public struct RAGExperiment {
                 var library_bytes = 0.0
                 if mode != .full {
                     // A fresh library per question and mode: cold is the first order, warm the last.
-                    let library = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: try model.libraryGeometry())
+                    let geometry = try model.libraryGeometry()
+                    let library = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: geometry, format: libraryFormat)
                     let composer = PromptComposer(model: model, library: library)
                     for (round, prompt) in prompts.enumerated() {
                         warm = try await measure(prompt, answer: answer, mode: mode, composer: composer, model: model)
@@ -138,7 +144,12 @@ public struct RAGExperiment {
                             chunkTokens += Double(prompt.chunkTokenCount)
                         }
                     }
-                    library_bytes = Double(await library.statistics.memory.bytes)
+                    // The memory tier holds f32; what disk and remote tiers store is the format's payload per token.
+                    let f32PerToken = model.cacheGeometry(capacity: 1).bytesPerToken
+                    let storedPerToken = libraryFormat.bytesPerToken(layers: geometry.layers, kvHeads: geometry.kvHeads,
+                                                                     keyDimension: geometry.keyDimension,
+                                                                     valueDimension: geometry.valueDimension) ?? f32PerToken
+                    library_bytes = Double(await library.statistics.memory.bytes) / Double(f32PerToken) * Double(storedPerToken)
                 }
                 let stored = Double(prompts[0].chunkTokenCount + prompts[0].prefix.count)  // chunks and the prefix are entries
                 var row = sums[mode, default: [:]]

@@ -73,6 +73,26 @@ int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long
 /// Index of the first NaN or infinity among `count` 16-bit values, or -1.
 long ck_half_first_nonfinite(int format, const uint16_t *src, long count);
 
+/// dst[i] = src[i] rounded to nearest even in `format` (bf16 or f16; NaN stays NaN, values beyond the format's
+/// range become infinity). Returns -1 (and does nothing) like ck_half_widen.
+int ck_half_narrow(int path, int format, const float *src, long count, uint16_t *dst);
+
+/// Index of the first NaN or infinity among `count` f32 values, or -1.
+long ck_f32_first_nonfinite(const float *src, long count);
+
+/// Library entry q8 (Sources/CKernels/kv_q8.c): rows of `columns` values as ceil(columns / 32) blocks of 36
+/// bytes, an f32 scale d then 32 int8 q (value = d * q, |q| <= 127; the last block of a row padded with
+/// zeros). Unlike the weights' q8 (f16 scales), an f32 scale has f32's range, and quantizing values that are
+/// already d * q gives back the same blocks.
+enum { CK_KV_Q8_BLOCK_BYTES = 36 };
+/// Quantizes src [rows, columns] into dst (rows * ceil(columns / 32) * 36 bytes). Returns -1, or the index in
+/// src of the first element of a block holding a NaN or infinity (dst is then partly written).
+long ck_kv_q8_quantize(const float *src, long rows, long columns, uint8_t *dst);
+/// dst [rows, columns] = d * q of the blocks at src (exact in f32: a product of an f32 and a small integer,
+/// rounded once). Returns -1, or the index of the first block whose scale is not finite (dst is then partly
+/// written).
+long ck_kv_q8_dequantize(const uint8_t *src, long rows, long columns, float *dst);
+
 /// Block-quantized weight formats: 32 values per block with one f16 scale; q8 = 34-byte blocks of int8
 /// (like GGUF Q8_0), q4 = 18-byte blocks of 4-bit values (like Q4_0). Rows are padded to whole blocks with
 /// zeros. Layout in Sources/CKernels/quant_kernels.h.

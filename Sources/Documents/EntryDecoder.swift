@@ -87,39 +87,15 @@ extension EntryCodec {
             throw DocumentsError.invalidEntry(reason: "size mismatch: the file has \(bytes.count) bytes, its header implies "
                                               + "\(fileBytes(headerLength: headerLength, payloadBytes: payloadBytes).map(String.init) ?? "more than Int.max")")
         }
-        guard checksumMatches(bytes) else {
-            throw DocumentsError.invalidEntry(reason: "checksum mismatch: the file was altered or damaged")
-        }
-        let namespace = try namespace(header.namespace)
         let count = header.tokens.count
         let geometry = CacheGeometry(layers: header.layers, kvHeads: header.kvHeads, headDimension: header.headDimension,
                                      keyDimension: header.keyDimension, valueDimension: header.valueDimension, capacity: count)
-        // Within payloadBytes, which did not overflow: one layer's keys and values.
-        let rows = count * geometry.kvHeads
-        let format = header.format
-        let tensors = [(name: "keys", columns: geometry.keyDimension), (name: "values", columns: geometry.valueDimension)]
-            .map { ($0.name, $0.columns, format.tensorBytes(rows: rows, columns: $0.columns) ?? 0) }
-        var offset = preludeBytes + headerLength
-        var keys: [[Float]] = []
-        var values: [[Float]] = []
-        keys.reserveCapacity(header.layers)
-        values.reserveCapacity(header.layers)
-        for layer in 0..<header.layers {
-            for (name, columns, tensorBytes) in tensors {
-                let stored = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + tensorBytes)])
-                let decoded: [Float]
-                do throws(KVFormatRefusal) {
-                    decoded = try format.decode(stored, rows: rows, columns: columns)
-                } catch {
-                    throw DocumentsError.invalidEntry(reason: error.reason("\(name) of layer \(layer)"))
-                }
-                if name == "keys" { keys.append(decoded) } else { values.append(decoded) }
-                offset += tensorBytes
-            }
-        }
+        let (keys, values) = try verifiedTensors(bytes, payloadOffset: preludeBytes + headerLength, format: header.format,
+                                                 geometry: geometry)
+        let namespace = try namespace(header.namespace)
         let entry = ChunkEntry(namespace: namespace, fingerprint: header.fingerprint, context: header.context, tokens: header.tokens,
                                slice: CacheSlice(geometry: geometry, relativePositions: header.relativePositions, keys: keys, values: values),
-                               exactIn: format, created: Date(timeIntervalSince1970: header.created))
+                               exactIn: header.format, created: Date(timeIntervalSince1970: header.created))
         guard entry.key.hex == header.key else {
             throw DocumentsError.invalidEntry(reason: "header field key \(quoted(header.key)) does not match the content (\(entry.key.hex))")
         }

@@ -8,10 +8,18 @@ final class RESPReplyDecoder: ByteToMessageDecoder {
 
     init(limits: RESPLimits) { parser = RESPParser(limits: limits) }
 
+    /// Most bytes reserved ahead for an announced bulk reply; a larger one grows the buffer as it arrives.
+    static let maximumReservation = 64 << 20
+
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let value = try parser.parse(&buffer) else {
             if buffer.readableBytes > parser.limits.maximumReplyBytes {
                 throw RESPError.protocolViolation("a reply runs past \(parser.limits.maximumReplyBytes) bytes")
+            }
+            // A large value (a library entry) arrives in many reads: room for all of it now saves the copies of
+            // growing the buffer by doubling as it comes.
+            if let announced = parser.announcedBytes(buffer), announced > buffer.readableBytes {
+                buffer.reserveCapacity(minimumWritableBytes: min(announced - buffer.readableBytes, Self.maximumReservation))
             }
             return .needMoreData
         }

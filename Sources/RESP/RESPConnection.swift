@@ -19,6 +19,9 @@ public final class RESPConnection: Sendable {
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // Reads of up to 1 MiB (the default stops at 64 KiB): a multi-megabyte entry takes a few dozen reads.
+            .channelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 16 << 10,
+                                                                                               maximum: 1 << 20))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder(limits: limits)))

@@ -17,6 +17,18 @@ public struct RESPParser: Sendable {
         return value
     }
 
+    /// Bytes of the whole reply at the front of `buffer` when it is a bulk string whose length line has arrived
+    /// (and is within the limits), else nil: what the receive buffer will have to hold.
+    public func announcedBytes(_ buffer: ByteBuffer) -> Int? {
+        guard buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == UInt8(ascii: "$") else { return nil }
+        var probe = buffer
+        probe.moveReaderIndex(forwardBy: 1)
+        guard let line = try? line(&probe), let length = try? integer(line, what: "bulk length"),
+              length >= 0, length <= limits.maximumBulkBytes else { return nil }
+        // length <= maximumBulkBytes and the line <= maximumLineBytes: no overflow.
+        return buffer.readableBytes - probe.readableBytes + Int(length) + 2
+    }
+
     private func value(_ buffer: inout ByteBuffer, depth: Int) throws -> RESPValue? {
         guard let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
         switch type {

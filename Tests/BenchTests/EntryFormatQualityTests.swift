@@ -10,10 +10,13 @@ import TestSupport
 /// less than bf16, and each compact format stays within a stated bound of KL divergence and top-1 agreement
 /// (README, "Compact entries", has the figures of `reanchor bench library-kv`).
 @Suite struct EntryFormatQualityTests {
-    /// Mean KL from the f32 entries' next-token distribution (nats), and top-1 agreement, per format. Measured
-    /// (this test's prompts) on tinystories-656k / books-5m: see `bounds` users below; bounds leave a wide margin.
-    static let klBound: [KVFormat: Double] = [.bf16: 2e-3, .f16: 2e-4, .q8: 2e-2]
-    static let agreementBound: [KVFormat: Double] = [.bf16: 0.95, .f16: 0.98, .q8: 0.9]
+    /// Mean KL from the f32 entries' next-token distribution (nats) per format. Measured on this test's prompts
+    /// (3 prompts of 3 chunks of 48 tokens, 69 scored positions): tinystories-656k bf16 4.2e-6, f16 7.4e-8,
+    /// q8 1.7e-5; books-5m bf16 4.1e-7, f16 5.7e-9, q8 2.3e-6. Bounds about 10x the larger.
+    static let klBound: [KVFormat: Double] = [.bf16: 5e-5, .f16: 1e-6, .q8: 2e-4]
+    /// Top-1 agreement with the f32 entries: measured 1.0 for every format on both models; a bound of 0.97 allows
+    /// two flips of a near tie in 69 positions.
+    static let agreementBound: [KVFormat: Double] = [.bf16: 0.97, .f16: 0.97, .q8: 0.97]
 
     /// The text at `path` in ../shared; for books-5m's training corpus only its held-out last 3%.
     static func text(_ path: String, heldOut: Bool) throws -> String {

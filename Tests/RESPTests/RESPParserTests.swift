@@ -71,6 +71,17 @@ import Testing
         #expect(violation("+" + String(repeating: "a", count: 40), limits: limits)?.contains("runs past 32 bytes") == true)
     }
 
+    /// The receive buffer reserves room for a bulk reply once its length line is in, and only within the limits.
+    @Test func aBulkReplyAnnouncesItsWholeSize() {
+        let parser = RESPParser(limits: { var limits = RESPLimits(); limits.maximumBulkBytes = 1000; return limits }())
+        #expect(parser.announcedBytes(ByteBuffer(string: "$100\r\nabc")) == 108)
+        #expect(parser.announcedBytes(ByteBuffer(string: "$0\r\n")) == 6)
+        #expect(parser.announcedBytes(ByteBuffer(string: "$100")) == nil, "the length line is not complete")
+        #expect(parser.announcedBytes(ByteBuffer(string: "$1001\r\n")) == nil, "above the limit")
+        #expect(parser.announcedBytes(ByteBuffer(string: "$-1\r\n")) == nil)
+        #expect(parser.announcedBytes(ByteBuffer(string: "+OK\r\n")) == nil)
+    }
+
     @Test func randomBytesNeverTrap() {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("+-:$*\r\n0123456789-abc".utf8)

@@ -176,29 +176,6 @@ import Testing
         #expect(rejection(data) == reason)
     }
 
-    /// An entry of more than `parallelVerificationBytes` is checksummed on one core while it is decoded on
-    /// another: it decodes to itself, a flipped byte is a checksum mismatch (even where it also makes a value
-    /// non-finite), and a non-finite value under a valid checksum is named.
-    @Test(arguments: [KVFormat.f32, .bf16])
-    func aLargeEntryIsVerifiedWhileItIsDecoded(format: KVFormat) throws {
-        let entry = Self.entry(format, tokens: Array(0..<800))
-        let data = try EntryCodec.encode(entry)
-        #expect(data.count >= EntryCodec.parallelVerificationBytes)
-        #expect(try EntryCodec.decode(data) == entry)
-        var flipped = data
-        flipped[flipped.count - 64] ^= 0x80
-        #expect(rejection(flipped) == "checksum mismatch: the file was altered or damaged")
-        // Value 7 of layer 0's keys made infinite: first under the old checksum, then with the checksum recomputed.
-        let (header, _) = try TestEntries.parts(of: data)
-        let offset = 16 + (try EntryCodec.headerEncoder.encode(header)).count + (format == .f32 ? 4 : 2) * 7
-        var poisoned = data
-        let infinity: [UInt8] = format == .f32 ? [0x00, 0x00, 0x80, 0x7F] : [0x80, 0x7F]
-        poisoned.replaceSubrange(offset..<(offset + infinity.count), with: infinity)
-        #expect(rejection(poisoned) == "checksum mismatch: the file was altered or damaged")
-        poisoned = Data(poisoned.dropLast(32)) + Data(EntryCodec.checksum(of: Data(poisoned.dropLast(32))))
-        #expect(rejection(poisoned) == "payload keys of layer 0 holds inf at float 7")
-    }
-
     /// A corrupt compact file in a library directory is a miss: deleted, counted, recorded.
     @Test(arguments: [KVFormat.bf16, .f16, .q8])
     func aCorruptCompactFileIsDiscardedAsAMiss(format: KVFormat) async throws {

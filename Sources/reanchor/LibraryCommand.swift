@@ -48,9 +48,12 @@ struct TierSummary: Codable {
     var corrupt: Int
     var oldest: String?
     var newest: String?
+    /// Entries per K/V format (`f32`, `bf16`, `f16`, `q8`).
+    var formats: [String: Int]
 
     init(_ result: InspectionResult) {
         entries = result.entries.count
+        formats = Dictionary(grouping: result.entries, by: \.kv.rawValue).mapValues(\.count)
         bytes = result.entries.reduce(0) { $0 + $1.bytes }
         tokens = result.entries.reduce(0) { $0 + $1.tokens }
         corrupt = result.corrupt.count
@@ -62,7 +65,8 @@ struct TierSummary: Codable {
     static func time(_ seconds: Double) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds)) }
 
     var line: String {
-        "\(entries) entries, \(bytes) bytes, \(tokens) tokens, \(corrupt) corrupt; oldest \(oldest ?? "-"), newest \(newest ?? "-")"
+        "\(entries) entries (" + (formats.isEmpty ? "none" : formats.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            + "), \(bytes) bytes, \(tokens) tokens, \(corrupt) corrupt; oldest \(oldest ?? "-"), newest \(newest ?? "-")"
     }
 }
 
@@ -96,7 +100,7 @@ struct LibraryStatsCommand: AsyncParsableCommand {
 }
 
 struct LibraryListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "Every entry: tier, key, namespace, tokens, bytes, created.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Every entry: tier, key, namespace, tokens, K/V format, bytes, created.")
     @OptionGroup var location: LibraryLocation
 
     func run() async throws {
@@ -105,7 +109,7 @@ struct LibraryListCommand: AsyncParsableCommand {
         if location.json { return try printJSON(entries) }
         for entry in entries {
             say("\(entry.tier.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.key.prefix(16)) \(entry.namespace) "
-                + "\(entry.tokens) tokens \(entry.bytes) bytes \(TierSummary.time(entry.created))")
+                + "\(entry.tokens) tokens \(entry.kv) \(entry.bytes) bytes \(TierSummary.time(entry.created))")
         }
         for bad in (disk?.corrupt ?? []) + (remote?.corrupt ?? []) { say("corrupt " + bad) }
     }

@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
         .target(name: "Server", dependencies: [
-            "Engine", "Models", "Tokenizers", "Templates",
+            "Engine", "Models", "Tokenizers", "Templates", "Documents",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

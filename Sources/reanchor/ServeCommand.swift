@@ -21,6 +21,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "KV memory budget in bytes (default: the context times --max-sequences).") var kvMemory: Int?
     @Option(help: "Context window per sequence in tokens (default: the model's).") var context: Int?
     @Option(help: "Jinja chat template file, instead of the model's tokenizer_config.json template.") var chatTemplate: String?
+    @Option(help: "Document library directory: chunks' K/V and document records survive restarts (default: memory only).")
+    var library: String?
+    @Option(help: "Most tokens per document chunk (text is cut at paragraph boundaries).") var chunkTokens = 512
+    @Option(help: "Documents of more tokens are prefilled in the background (status processing, then ready).")
+    var backgroundTokens = 2048
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, found \(port)") }
@@ -48,8 +53,14 @@ struct ServeCommand: AsyncParsableCommand {
             try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: directory.standardizedFileURL.lastPathComponent,
                                     defaultChatMaxTokens: scheduler.context)
         }
+        let documents = try serverValidated {
+            let context = languageModel.tokenizer.encode("", addSpecialTokens: true).count
+            let settings = try DocumentsConfiguration(chunkTokens: chunkTokens, backgroundTokens: backgroundTokens,
+                                                      contextLimit: languageModel.config.usableWindow - context)
+            return try DocumentService(languageModel: languageModel, configuration: settings, directory: library)
+        }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
-                                    bosToken: tokens.bos, eosToken: tokens.eos, logger: logger)
+                                    bosToken: tokens.bos, eosToken: tokens.eos, documents: documents, logger: logger)
         say("model: \(configuration.modelID) (chat template: \(template.isFallback ? "plain fallback" : template.name))")
         try await server.run { address in say("listening on http://\(address)") }
         say("server stopped")

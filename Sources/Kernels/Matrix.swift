@@ -7,18 +7,24 @@ public enum MatrixStorage: Sendable {
     case bf16(HalfBuffer)
     /// Raw IEEE binary16 bit patterns.
     case f16(HalfBuffer)
+    /// Blocks of 32 int8 with an f16 scale, `rows * StorageFormat.q8.rowBytes(columns:)` bytes.
+    case q8(QuantBuffer)
+    /// Blocks of 32 4-bit values with an f16 scale, `rows * StorageFormat.q4.rowBytes(columns:)` bytes.
+    case q4(QuantBuffer)
 
     public var format: StorageFormat {
         switch self {
         case .f32: .f32
         case .bf16: .bf16
         case .f16: .f16
+        case .q8: .q8
+        case .q4: .q4
         }
     }
 }
 
 /// A dense row-major weight matrix `[rows, columns]`, as Hugging Face stores `nn.Linear.weight`
-/// (`[out_features, in_features]`), kept in f32, bf16 or f16 and never widened as a whole.
+/// (`[out_features, in_features]`), kept in f32, bf16, f16, q8 or q4 and never widened as a whole.
 public struct Matrix: Sendable {
     public let rows: Int
     public let columns: Int
@@ -35,6 +41,8 @@ public struct Matrix: Sendable {
         switch storage {
         case .f32(let buffer): precondition(buffer.count >= rows * columns, "matrix storage too small")  // safe: shapes checked first
         case .bf16(let buffer), .f16(let buffer): precondition(buffer.count >= rows * columns, "matrix storage too small")
+        case .q8(let buffer), .q4(let buffer):
+            precondition(buffer.byteCount >= rows * storage.format.rowBytes(columns: columns), "matrix storage too small")
         }
         self.init(rows: rows, columns: columns, checked: storage)
     }
@@ -52,6 +60,8 @@ public struct Matrix: Sendable {
         case .f32: self.init(rows: rows, columns: columns, checked: .f32(FloatBuffer(count: count)))
         case .bf16: self.init(rows: rows, columns: columns, checked: .bf16(HalfBuffer(count: count)))
         case .f16: self.init(rows: rows, columns: columns, checked: .f16(HalfBuffer(count: count)))
+        case .q8: self.init(rows: rows, columns: columns, checked: .q8(QuantBuffer(byteCount: rows * format.rowBytes(columns: columns))))
+        case .q4: self.init(rows: rows, columns: columns, checked: .q4(QuantBuffer(byteCount: rows * format.rowBytes(columns: columns))))
         }
     }
 
@@ -60,8 +70,9 @@ public struct Matrix: Sendable {
     /// `rows * columns`.
     public var elementCount: Int { rows * columns }
 
-    /// Bytes read from memory by one full pass over the weights (2 per element for bf16 / f16, 4 for f32).
-    public var byteCount: Int { elementCount * format.byteCount }
+    /// Bytes read from memory by one full pass over the weights (4 per element for f32, 2 for bf16 / f16;
+    /// q8 34 and q4 18 per block of 32, rows padded to whole blocks).
+    public var byteCount: Int { rows * format.rowBytes(columns: columns) }
 
     /// `output[t, :] = input[t, :] · selfᵀ` for `count` rows.
     ///
@@ -72,7 +83,8 @@ public struct Matrix: Sendable {
     /// f32: one `sgemv` for a single row (decode), one `sgemm` for a batch (prefill).
     /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; for a batch, the weights are widened to
     /// f32 one panel of rows at a time and each panel goes through `sgemm`, so no f32 copy of the whole
-    /// matrix ever exists.
+    /// matrix ever exists. q8 / q4: the same, with the input quantized per block for the GEMV (integer dot
+    /// products; `QuantKernels`) and panels dequantized for `sgemm`.
     public func apply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
                       panel: inout Scratch, path: KernelPath = .active) {
         switch storage {
@@ -90,6 +102,14 @@ public struct Matrix: Sendable {
             } else {
                 applyPanels(buffer.pointer, input, count: count, into: output, panel: &panel, path: path)
             }
+        case .q8(let buffer), .q4(let buffer):
+            if count == 1 {
+                let scratch = panel.reserve(QuantKernels.scratchFloats(columns: columns))
+                QuantKernels.gemv(format, path: path, weights: buffer.pointer, rows: rows, columns: columns, input: input,
+                                  output: output, scratch: scratch)
+            } else {
+                applyQuantPanels(buffer.pointer, input, count: count, into: output, panel: &panel, path: path)
+            }
         }
     }
 
@@ -100,13 +120,16 @@ public struct Matrix: Sendable {
     }
 
     /// Row `row` widened to f32 into `destination` (`columns` floats): the embedding lookup.
-    /// `row` must lie in `0..<rows` (the model validates tokens first).
+    /// `row` must lie in `0..<rows` (the model validates tokens first). Quantized rows are dequantized.
     public func copyRow(_ row: Int, into destination: UnsafeMutablePointer<Float>, path: KernelPath = .active) {
         precondition(row >= 0 && row < rows, "row outside the matrix")  // safe: tokens validated against the vocabulary first
         switch storage {
         case .f32(let buffer): destination.update(from: buffer.pointer + row * columns, count: columns)
         case .bf16(let buffer), .f16(let buffer):
             HalfKernels.widen(format, path: path, buffer.pointer + row * columns, count: columns, into: destination)
+        case .q8(let buffer), .q4(let buffer):
+            QuantKernels.dequantize(format, path: path, buffer.pointer + row * format.rowBytes(columns: columns), rows: 1,
+                                    columns: columns, into: destination)
         }
     }
 }

@@ -7,7 +7,8 @@ extension Checkpoint {
 
     /// Reads tensor `name` (`shape` = `[rows, matrix.columns]`) into rows `firstRow..<firstRow + rows` of
     /// `matrix`, in the matrix's format, rejecting NaN and infinite values (also those a conversion to f16
-    /// overflows to). The caller sized `matrix` from the same checked shapes.
+    /// overflows to, and q8 / q4 blocks whose scale overflows f16). The caller sized `matrix` from the same
+    /// checked shapes.
     public func read(_ name: String, shape: [Int], into matrix: Matrix, firstRow: Int) throws {
         let (file, info) = try checked(name, shape: shape)
         guard shape.count == 2, shape[1] == matrix.columns, firstRow >= 0, firstRow <= matrix.rows - shape[0] else {
@@ -23,6 +24,24 @@ extension Checkpoint {
             if let index = HalfKernels.firstNonFinite(matrix.format, destination, count: info.elementCount) {
                 throw ModelError.nonFiniteWeight(file: file.name, tensor: info.name, index: index)
             }
+        case .q8(let buffer), .q4(let buffer):
+            try readQuantized(name, shape: shape, into: buffer.pointer + firstRow * matrix.format.rowBytes(columns: matrix.columns),
+                              format: matrix.format, file: file.name)
+        }
+    }
+
+    /// Quantizes tensor `name` (`[rows, columns]`, any dtype) into q8 / q4 rows at `destination`: read as f32
+    /// into a transient buffer (NaN and infinity refused there), then quantized row by row.
+    private func readQuantized(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<UInt8>,
+                               format: StorageFormat, file: String) throws {
+        let (rows, columns) = (shape[0], shape[1])
+        let wide = FloatBuffer(count: rows * columns)  // safe: shape checked against the file's byte range
+        try read(name, shape: shape, into: wide.pointer)
+        do {
+            try QuantKernels.quantize(format, wide.pointer, rows: rows, columns: columns, into: destination)
+        } catch {
+            throw ModelError.invalidInput("\(file): tensor '\(name)': the block of 32 values at index \(error.index) "
+                                          + "cannot be quantized to \(format.rawValue) (its scale exceeds f16's range)")
         }
     }
 }

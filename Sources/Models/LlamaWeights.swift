@@ -31,7 +31,7 @@ public struct BlockWeights: Sendable {
 }
 
 /// All weights of a Llama-family model. Matrices are kept in the format chosen at load (`WeightFormat`):
-/// f32, bf16 or f16; norms and biases are f32.
+/// f32, bf16, f16, q8 or q4; norms and biases are f32.
 public struct LlamaWeights: Sendable {
     /// `[vocab, hidden]`; rows are widened to f32 one token at a time.
     public let embeddings: Matrix
@@ -71,9 +71,9 @@ public struct LlamaWeights: Sendable {
         let kvRows = config.kvHeads * d
         let inter = config.intermediateSize
         /// One matrix of `parts` stacked by rows (`[sum of rows, columns]`), in the format of the first part.
-        func matrix(_ parts: [(name: String, rows: Int)], columns: Int) throws -> Matrix {
+        func matrix(_ parts: [(name: String, rows: Int)], columns: Int, role: WeightFormat.Role = .projection) throws -> Matrix {
             guard let first = parts.first else { throw ModelError.invalidInput("a matrix needs at least one tensor") }
-            let storage = format.storage(for: try checkpoint.dtype(first.name, shape: [first.rows, columns]))
+            let storage = format.storage(for: try checkpoint.dtype(first.name, shape: [first.rows, columns]), role: role)
             let matrix = Matrix(rows: parts.reduce(0) { $0 + $1.rows }, columns: columns, format: storage)
             var row = 0
             for part in parts {
@@ -104,11 +104,11 @@ public struct LlamaWeights: Sendable {
         }
         finalNorm = try checkpoint.buffer("model.norm.weight", shape: [hidden])
         let vocabulary = config.vocabularySize
-        embeddings = try matrix([(Self.embeddingName(checkpoint), vocabulary)], columns: hidden)
+        embeddings = try matrix([(Self.embeddingName(checkpoint), vocabulary)], columns: hidden, role: .vocabulary)
         if Self.headIsTied(config: config, checkpoint: checkpoint) {
             lmHead = embeddings
         } else {
-            lmHead = try matrix([("lm_head.weight", vocabulary)], columns: hidden)
+            lmHead = try matrix([("lm_head.weight", vocabulary)], columns: hidden, role: .vocabulary)
         }
     }
 

@@ -36,10 +36,12 @@ public enum ModelShape: String, CaseIterable, Sendable {
 
 extension LlamaWeights {
     /// Random weights for `config`: uniform in ±1/√fan-in, norms 1, matrices generated straight into
-    /// `format` (a bf16 or f16 model is the rounding of the f32 one of the same seed). Deterministic for a seed.
-    public static func random(config: ModelConfig, seed: UInt64 = 1, format: StorageFormat = .f32) -> LlamaWeights {
+    /// `format` (a bf16 or f16 model is the rounding of the f32 one of the same seed, a q8 / q4 model its
+    /// quantization); embeddings and LM head in `vocabularyFormat` (default `format`). Deterministic for a seed.
+    public static func random(config: ModelConfig, seed: UInt64 = 1, format: StorageFormat = .f32,
+                              vocabularyFormat: StorageFormat? = nil) -> LlamaWeights {
         var state = seed
-        func fill(_ rows: Int, _ columns: Int) -> Matrix {
+        func fill(_ rows: Int, _ columns: Int, format: StorageFormat = format) -> Matrix {
             let matrix = Matrix(rows: rows, columns: columns, format: format)
             let scale = 1 / Float(columns).squareRoot()
             func next() -> Float {
@@ -57,6 +59,15 @@ extension LlamaWeights {
                 for i in 0..<matrix.elementCount { buffer.pointer[i] = HalfPrecision.narrowToBFloat16(next()) }
             case .f16(let buffer):
                 for i in 0..<matrix.elementCount { buffer.pointer[i] = Float16(next()).bitPattern }
+            case .q8(let buffer), .q4(let buffer):
+                let row = FloatBuffer(count: columns)
+                for r in 0..<rows {
+                    for c in 0..<columns { row.pointer[c] = next() }
+                    // Values within ±1 always quantize (finite, scales far inside f16).
+                    let done: Void? = try? QuantKernels.quantize(format, row.pointer, rows: 1, columns: columns,
+                                                                 into: buffer.pointer + r * format.rowBytes(columns: columns))
+                    precondition(done != nil, "random weights within ±1 quantize")  // safe: see above
+                }
             }
             return matrix
         }
@@ -70,8 +81,8 @@ extension LlamaWeights {
                          gateUp: fill(2 * config.intermediateSize, hidden),
                          down: fill(hidden, config.intermediateSize))
         }
-        let embeddings = fill(config.vocabularySize, hidden)
-        let head = config.tieWordEmbeddings ? embeddings : fill(config.vocabularySize, hidden)
+        let embeddings = fill(config.vocabularySize, hidden, format: vocabularyFormat ?? format)
+        let head = config.tieWordEmbeddings ? embeddings : fill(config.vocabularySize, hidden, format: vocabularyFormat ?? format)
         return LlamaWeights(embeddings: embeddings, blocks: blocks, finalNorm: ones(hidden), lmHead: head)
     }
 }

@@ -16,7 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchModelOptions: ParsableArguments {
     @Option(help: "Model shape: tiny, small (SmolLM-135M), 0.5b (Qwen2.5-0.5B), 1b (Llama-3.2-1B).") var shape: ModelShape = .tiny
     @Option(help: "Use this model directory instead of a random shape.") var model: String?
-    @Option(help: "Weight format in memory: auto (as stored; f32 for a random --shape), f32, bf16, f16.")
+    @Option(help: "Weight format in memory: auto (as stored; f32 for a random --shape), f32, bf16, f16, q8, q4.")
     var weights: WeightFormat = .auto
 
     func load() throws -> (LlamaModel, String) {
@@ -24,7 +24,8 @@ struct BenchModelOptions: ParsableArguments {
         let format = weights.storage(for: .f32)
         printError("building random \(shape.rawValue) model (\(format.rawValue) weights)...")
         let config = try shape.config()
-        return (try LlamaModel(config: config, weights: .random(config: config, format: format)), shape.rawValue)
+        let weights = LlamaWeights.random(config: config, format: format, vocabularyFormat: weights.storage(for: .f32, role: .vocabulary))
+        return (try LlamaModel(config: config, weights: weights), shape.rawValue)
     }
 }
 

@@ -7,7 +7,7 @@ import Models
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Hugging Face model directory (config.json, *.safetensors, tokenizer.json). Default: the embedded models/books-5m.")
     var model: String?
-    @Option(name: .long, help: "Weight format in memory: auto (as the checkpoint stores each matrix), f32, bf16, f16.")
+    @Option(name: .long, help: "Weight format in memory: auto (as the checkpoint stores each matrix), f32, bf16, f16, q8, q4 (4-bit projections, 8-bit embeddings and head).")
     var weights: WeightFormat = .auto
 
     init() {}

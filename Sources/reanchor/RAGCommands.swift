@@ -44,7 +44,8 @@ struct RAGBenchCommand: AsyncParsableCommand {
         if let shape {
             let base = try shape.config()
             let config = try base.with(maxPositionEmbeddings: max(context ?? 2048, base.maxPositionEmbeddings))
-            llama = try LlamaModel(config: config, weights: .random(config: config, format: model.weights.storage(for: .f32)))
+            llama = try LlamaModel(config: config, weights: .random(config: config, format: model.weights.storage(for: .f32),
+                                                                          vocabularyFormat: model.weights.storage(for: .f32, role: .vocabulary)))
             label = shape.rawValue + " (random weights)"
         }
         let experiment = try RAGExperiment(questions: questions, passages: passages, shuffleOrders: shuffleOrders,

@@ -16,7 +16,7 @@ import Kernels
             let wide = FloatBuffer(count: rows * columns)
             switch matrix.storage {
             case .bf16(let words), .f16(let words): fill(words, wide, format: format, random: &random)
-            case .f32: Issue.record("a \(format) matrix holds f32 storage"); return
+            default: Issue.record("a \(format) matrix holds \(matrix.format) storage"); return
             }
             try compare(matrix, Matrix(rows: rows, columns: columns, storage: wide), count: count, random: &random)
         }

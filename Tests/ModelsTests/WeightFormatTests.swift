@@ -55,7 +55,7 @@ import Kernels
                 let rounded = (0..<values.count).map { format == .bf16 ? HalfPrecision.narrowToBFloat16(values[$0])
                                                                        : Float16(values[$0]).bitPattern }
                 #expect(Array(UnsafeBufferPointer(start: words.pointer, count: words.count)) == rounded)
-            case .f32: Issue.record("\(format) load holds f32")
+            default: Issue.record("\(format) load holds \(narrow.format)")
             }
         }
         let reference = try LlamaModel(config: converted.config, weights: widenedToF32(converted.weights))

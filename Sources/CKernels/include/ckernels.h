@@ -64,4 +64,33 @@ int ck_half_widen(int path, int format, const uint16_t *src, long count, float *
 /// Index of the first NaN or infinity among `count` 16-bit values, or -1.
 long ck_half_first_nonfinite(int format, const uint16_t *src, long count);
 
+/// Block-quantized weight formats: 32 values per block with one f16 scale; q8 = 34-byte blocks of int8
+/// (like GGUF Q8_0), q4 = 18-byte blocks of 4-bit values (like Q4_0). Rows are padded to whole blocks with
+/// zeros. Layout in Sources/CKernels/quant_kernels.h.
+enum { CK_QUANT_Q8 = 0, CK_QUANT_Q4 = 1 };
+
+/// Bytes of one row of `columns` values in `format`, or -1 for an unknown format or negative columns.
+long ck_quant_row_bytes(int format, long columns);
+
+/// Quantizes `rows` rows of `columns` f32 values (src [rows, columns]) into dst (rows * ck_quant_row_bytes).
+/// Returns -1 when done, else the index in src of the first element of a block that holds a NaN or infinity
+/// or whose scale exceeds f16 (nothing after that block is written); 0 for an unknown format.
+long ck_quant_rows(int format, const float *src, long rows, long columns, uint8_t *dst);
+
+/// Quantizes an activation vector x [columns] per block of 32: q [blocks * 32] int8 (zero padded), d [blocks]
+/// f32 scales. Identical results on every path. Returns -1 (and does nothing) for an unsupported path.
+int ck_quant_vector(int path, const float *x, long columns, int8_t *q, float *d);
+
+/// y = W x for quantized W [rows, columns] (rows * ck_quant_row_bytes bytes) and x quantized by
+/// ck_quant_vector (q, d): integer dot products per block, scaled by both blocks' scales, summed in f32.
+/// `threads` 2 shares rows with the GEMV helper thread (gemv_split.c). Returns -1 like ck_half_gemv.
+int ck_quant_gemv(int path, int format, const uint8_t *w, long rows, long columns, const int8_t *q, const float *d,
+                  float *y, int threads);
+
+/// dst [rows, columns] = the f32 values of quantized rows w (exact: scale * integer). Returns -1 like ck_half_gemv.
+int ck_quant_dequantize(int path, int format, const uint8_t *w, long rows, long columns, float *dst);
+
+/// 1 when the AVX-512 path of the quantized GEMV runs with VNNI on this CPU.
+int ck_quant_avx512_uses_vnni(void);
+
 #endif

@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "Cache", "CBLAS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: cpuFlags),
         .target(name: "Documents", dependencies: ["Cache", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
-        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents"], swiftSettings: cpuFlags),
+        .target(name: "Pruning", dependencies: ["Models", "Kernels"], swiftSettings: cpuFlags),
+        .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "Pruning"], swiftSettings: cpuFlags),
         .target(name: "Server", dependencies: [
             "Engine", "Models", "Tokenizers", "Templates", "Documents",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -41,7 +42,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: cpuFlags),
         .executableTarget(name: "reanchor", dependencies: [
-            "Bench", "Server",
+            "Bench", "Pruning", "Server",
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Engine", "TestSupport",

@@ -31,29 +31,53 @@ public struct BatchBenchmark {
         public var seconds: Double
     }
 
+    /// One concurrency over all repeats.
+    public struct Summary: Codable, Sendable {
+        public var concurrency: Int
+        public var aggregate_decode_tok_s_median: Double
+        public var aggregate_decode_tok_s_best: Double
+        public var runs: [Level]
+    }
+
     public struct Report: Codable, Sendable {
         public var shape: String
         public var weights: String
         public var prompt_tokens: Int
         public var decode_tokens: Int
-        public var levels: [Level]
-        /// Aggregate decode at the highest concurrency over concurrency 1 (when both were run).
-        public var speedup_highest_over_1: Double?
+        public var repeats: Int
+        public var levels: [Summary]
+        /// Aggregate decode at the highest concurrency over concurrency 1 (when both were run), on the medians
+        /// and on the best runs.
+        public var speedup_highest_over_1_median: Double?
+        public var speedup_highest_over_1_best: Double?
     }
 
-    /// Runs each concurrency in turn (a fresh scheduler each), after a warm-up job.
-    public func run(concurrencies: [Int], promptTokens: Int, decodeTokens: Int, weights: String,
+    /// Runs every concurrency in turn (a fresh scheduler each, after a warm-up), `repeats` times interleaved,
+    /// so that load from other processes falls on all of them alike.
+    public func run(concurrencies: [Int], repeats: Int, promptTokens: Int, decodeTokens: Int, weights: String,
                     progress: (String) -> Void = { _ in }) async throws -> Report {
-        var levels: [Level] = []
-        for concurrency in concurrencies {
-            progress("concurrency \(concurrency)")
-            levels.append(try await level(concurrency: concurrency, promptTokens: promptTokens, decodeTokens: decodeTokens))
+        var runs: [Int: [Level]] = [:]
+        for repeat_ in 1...max(repeats, 1) {
+            for concurrency in concurrencies {
+                progress("run \(repeat_)/\(repeats): concurrency \(concurrency)")
+                runs[concurrency, default: []].append(try await level(concurrency: concurrency, promptTokens: promptTokens,
+                                                                      decodeTokens: decodeTokens))
+            }
+        }
+        let levels = runs.keys.sorted().map { concurrency in
+            let rates = (runs[concurrency] ?? []).map(\.aggregate_decode_tok_s).sorted()
+            return Summary(concurrency: concurrency, aggregate_decode_tok_s_median: rates.isEmpty ? 0 : rates[rates.count / 2],
+                           aggregate_decode_tok_s_best: rates.last ?? 0, runs: runs[concurrency] ?? [])
         }
         let one = levels.first { $0.concurrency == 1 }
-        let highest = levels.max { $0.concurrency < $1.concurrency }
-        let speedup = one.flatMap { one in highest.map { $0.aggregate_decode_tok_s / one.aggregate_decode_tok_s } }
-        return Report(shape: label, weights: weights, prompt_tokens: promptTokens, decode_tokens: decodeTokens, levels: levels,
-                      speedup_highest_over_1: speedup)
+        let highest = levels.last
+        func ratio(_ value: KeyPath<Summary, Double>) -> Double? {
+            guard let one, let highest, one[keyPath: value] > 0 else { return nil }
+            return highest[keyPath: value] / one[keyPath: value]
+        }
+        return Report(shape: label, weights: weights, prompt_tokens: promptTokens, decode_tokens: decodeTokens, repeats: repeats,
+                      levels: levels, speedup_highest_over_1_median: ratio(\.aggregate_decode_tok_s_median),
+                      speedup_highest_over_1_best: ratio(\.aggregate_decode_tok_s_best))
     }
 
     private func level(concurrency: Int, promptTokens: Int, decodeTokens: Int) async throws -> Level {

@@ -6,10 +6,12 @@
 
 typedef struct {
     const float *q, *keys, *values;
-    int cells, heads, kv_heads, d;
+    int cells, heads, kv_heads, dk, dv;
+    float scale;
     const int32_t *positions, *sequences;
     int32_t query_position, sequence, window_low;
     const float *cell_cos, *cell_sin;
+    int table_stride, table_heads;
     float *scores, *out, *probabilities;
 } attention_job;
 
@@ -46,24 +48,27 @@ static inline float dot_rotated(const float *q, const float *k, const float *c, 
 }
 
 static void attention_heads(const attention_job *job, int begin, int end) {
-    int d = job->d, group = job->heads / job->kv_heads, stride = job->kv_heads * d;
-    float scale = 1.0f / sqrtf((float)d);
+    int dk = job->dk, dv = job->dv, group = job->heads / job->kv_heads;
+    int key_stride = job->kv_heads * dk, value_stride = job->kv_heads * dv;
+    float scale = job->scale;
     for (int kv = begin; kv < end; kv++) {
         for (int g = 0; g < group; g++) {
             int h = kv * group + g;
-            const float *q = job->q + (long)h * d;
+            const float *q = job->q + (long)h * dk;
+            long entry = job->table_heads > 1 ? (long)kv * (dk / 2) : 0;
             float *s = job->scores + (long)h * job->cells;
             float maximum = -INFINITY;
             for (int c = 0; c < job->cells; c++) {
                 int32_t p = job->positions[c];
                 if (job->sequences[c] != job->sequence || p > job->query_position || p <= job->window_low) { s[c] = -INFINITY; continue; }
-                const float *k = job->keys + (long)c * stride + kv * d;
-                s[c] = (job->cell_cos ? dot_rotated(q, k, job->cell_cos + (long)c * (d / 2), job->cell_sin + (long)c * (d / 2), d)
-                                      : dot(q, k, d)) * scale;
+                const float *k = job->keys + (long)c * key_stride + kv * dk;
+                long angles = (long)c * job->table_stride + entry;
+                s[c] = (job->cell_cos ? dot_rotated(q, k, job->cell_cos + angles, job->cell_sin + angles, dk)
+                                      : dot(q, k, dk)) * scale;
                 if (s[c] > maximum) maximum = s[c];
             }
-            float *o = job->out + (long)h * d;
-            for (int i = 0; i < d; i++) o[i] = 0;
+            float *o = job->out + (long)h * dv;
+            for (int i = 0; i < dv; i++) o[i] = 0;
             if (maximum == -INFINITY) {
                 if (job->probabilities) for (int c = 0; c < job->cells; c++) job->probabilities[(long)h * job->cells + c] = 0;
                 continue;
@@ -73,23 +78,24 @@ static void attention_heads(const attention_job *job, int begin, int end) {
                 float p = s[c];
                 if (job->probabilities) job->probabilities[(long)h * job->cells + c] = p;
                 if (p == 0) continue;
-                const float *v = job->values + (long)c * stride + kv * d;
+                const float *v = job->values + (long)c * value_stride + kv * dv;
                 int i = 0;
                 __m256 pv = _mm256_set1_ps(p);
-                for (; i + 8 <= d; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(o + i)));
-                for (; i < d; i++) o[i] += p * v[i];
+                for (; i + 8 <= dv; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(o + i)));
+                for (; i < dv; i++) o[i] += p * v[i];
             }
         }
     }
 }
 
 void ck_attention_decode(const float *q, const float *keys, const float *values, int cells,
-                         int heads, int kv_heads, int d,
+                         int heads, int kv_heads, int dk, int dv, float scale,
                          const int32_t *cell_positions, const int32_t *cell_sequences,
                          int32_t query_position, int32_t sequence, int32_t window_low,
-                         const float *cell_cos, const float *cell_sin,
+                         const float *cell_cos, const float *cell_sin, int table_stride, int table_heads,
                          float *scores, float *out, float *probabilities) {
-    attention_job job = { q, keys, values, cells, heads, kv_heads, d, cell_positions, cell_sequences,
-                          query_position, sequence, window_low, cell_cos, cell_sin, scores, out, probabilities };
+    attention_job job = { q, keys, values, cells, heads, kv_heads, dk, dv, scale, cell_positions, cell_sequences,
+                          query_position, sequence, window_low, cell_cos, cell_sin, table_stride, table_heads,
+                          scores, out, probabilities };
     attention_heads(&job, 0, kv_heads);
 }

@@ -7,9 +7,9 @@ public struct CacheSlice: Sendable, Equatable {
     public let geometry: CacheGeometry
     /// `[count]` positions relative to the slice's first position (0 for the first cell).
     public let relativePositions: [Int]
-    /// Per layer `[count, kvHeads, d]` canonical keys.
+    /// Per layer `[count, kvHeads, dk]` canonical keys.
     public let keys: [[Float]]
-    /// Per layer `[count, kvHeads, d]` values.
+    /// Per layer `[count, kvHeads, dv]` values.
     public let values: [[Float]]
 
     public init(geometry: CacheGeometry, relativePositions: [Int], keys: [[Float]], values: [[Float]]) {
@@ -37,33 +37,33 @@ extension KVCache {
             throw CacheError.emptyRange(sequence: sequence, lower: range.lowerBound, upper: range.upperBound)
         }
         let base = Int(cells.positions[first])
-        let width = geometry.cellWidth
+        let width = geometry.keyWidth
+        let valueWidth = geometry.valueWidth
         let inverse = storage == .post ? table(for: selected.map { -Int(cells.positions[$0]) }) : nil
         var sliceKeys: [[Float]] = []
         var sliceValues: [[Float]] = []
         for layer in 0..<geometry.layers {
             let source = storage == .anchored ? tensors.canonicalKeys[layer] : tensors.keys[layer]
             var k = [Float](repeating: 0, count: selected.count * width)
-            var v = [Float](repeating: 0, count: selected.count * width)
+            var v = [Float](repeating: 0, count: selected.count * valueWidth)
             k.withUnsafeMutableBufferPointer { kBuffer in
                 v.withUnsafeMutableBufferPointer { vBuffer in
-                    // safe: both buffers hold selected.count * width >= width > 0 floats.
+                    // safe: both buffers hold selected.count * width > 0 floats (widths are positive).
                     let kOut = kBuffer.baseAddress!, vOut = vBuffer.baseAddress!
                     for (row, c) in selected.enumerated() {
                         (kOut + row * width).update(from: source.pointer + c * width, count: width)
-                        (vOut + row * width).update(from: tensors.values[layer].pointer + c * width, count: width)
+                        (vOut + row * valueWidth).update(from: tensors.values[layer].pointer + c * valueWidth, count: valueWidth)
                     }
                     if let inverse {
                         rotary.rotate(kOut, rows: selected.count, heads: geometry.kvHeads, rowStride: width,
-                                      cos: inverse.cos, sin: inverse.sin)
+                                      cos: inverse.cos, sin: inverse.sin, layer: layer)
                     }
                 }
             }
             sliceKeys.append(k)
             sliceValues.append(v)
         }
-        let sliceGeometry = CacheGeometry(layers: geometry.layers, kvHeads: geometry.kvHeads,
-                                          headDimension: geometry.headDimension, capacity: selected.count)
+        let sliceGeometry = geometry.with(capacity: selected.count)
         return CacheSlice(geometry: sliceGeometry, relativePositions: selected.map { Int(cells.positions[$0]) - base },
                           keys: sliceKeys, values: sliceValues)
     }
@@ -72,13 +72,15 @@ extension KVCache {
     /// - Returns: the positions it occupies.
     @discardableResult
     public func importSlice(_ slice: CacheSlice, sequence: Int, at start: Int) throws -> [Int] {
-        guard slice.geometry.layers == geometry.layers, slice.geometry.cellWidth == geometry.cellWidth,
-              slice.geometry.headDimension == geometry.headDimension else {
-            throw CacheError.sliceMismatch("slice has \(slice.geometry.layers) layers × \(slice.geometry.kvHeads) heads × \(slice.geometry.headDimension), cache \(geometry.layers) × \(geometry.kvHeads) × \(geometry.headDimension)")
+        guard slice.geometry.with(capacity: geometry.capacity) == geometry else {
+            let (s, c) = (slice.geometry, geometry)
+            throw CacheError.sliceMismatch("slice has \(s.layers) layers × \(s.kvHeads) heads × \(s.headDimension) (keys \(s.keyDimension), values \(s.valueDimension)), cache \(c.layers) × \(c.kvHeads) × \(c.headDimension) (keys \(c.keyDimension), values \(c.valueDimension))")
         }
-        let width = geometry.cellWidth
+        let width = geometry.keyWidth
+        let valueWidth = geometry.valueWidth
         guard slice.keys.count == geometry.layers, slice.values.count == geometry.layers,
-              slice.keys.allSatisfy({ $0.count == slice.count * width }), slice.values.allSatisfy({ $0.count == slice.count * width }) else {
+              slice.keys.allSatisfy({ $0.count == slice.count * width }),
+              slice.values.allSatisfy({ $0.count == slice.count * valueWidth }) else {
             throw CacheError.sliceMismatch("tensor sizes do not match \(slice.count) cells")
         }
         guard slice.count > 0 else { throw CacheError.sliceMismatch("slice holds no cells") }
@@ -100,7 +102,7 @@ extension KVCache {
                 slice.values[layer].withUnsafeBufferPointer { v in
                     guard let kBase = k.baseAddress, let vBase = v.baseAddress else { return }
                     write(layer: layer, first: first, count: slice.count, canonicalKeys: kBase, newValues: vBase,
-                          rowStride: width, table: angles)
+                          rowStride: width, valueStride: valueWidth, table: angles)
                 }
             }
         }

@@ -6,19 +6,21 @@ import Kernels
 extension KVCache {
     /// Scaled dot-product attention of `rows` queries of `sequence` over layer `layer`: each query sees the
     /// sequence's cells at positions up to its own (and, with `window`, above `position - window`).
-    /// - queries: `[rows, heads, d]`, rotated; out: `[rows, heads, d]`; queryPositions: `[rows]`.
+    /// - queries: `[rows, heads, dk]`, rotated; out: `[rows, heads, dv]`; queryPositions: `[rows]`.
     /// - Returns: with `weights`, the attention weights `[rows, heads, n]` over the sequence's `n` cells
     ///   ordered by position (0 where masked); otherwise an empty array.
     public func attend(layer: Int, queries: UnsafePointer<Float>, rows: Int, queryPositions: [Int32], sequence: Int,
                        heads: Int, window: Int?, out: UnsafeMutablePointer<Float>, weights: Bool = false) -> [Float] {
         precondition(layer >= 0 && layer < geometry.layers && queryPositions.count == rows && rows > 0
                      && heads % geometry.kvHeads == 0, "KVCache.attend: shapes do not match the cache")
-        let d = geometry.headDimension
         let cellCount = used
-        let shape = Attention.Shape(heads: heads, kvHeads: geometry.kvHeads, headDimension: d)
+        let shape = Attention.Shape(heads: heads, kvHeads: geometry.kvHeads, headDimension: geometry.headDimension,
+                                    keyDimension: geometry.keyDimension, valueDimension: geometry.valueDimension)
         let scoreBuffer = scores.reserve(max(Attention.blockRows, heads) * max(cellCount, 1))
-        let rotation = storage == .pre ? RotationTable(rows: cellCount, cos: tensors.cellCos.pointer, sin: tensors.cellSin.pointer) : nil
-        let rotated = rotation != nil && rows > 1 ? rotatedKeys.reserve(max(cellCount, 1) * geometry.cellWidth) : nil
+        let offset = rotary.tableOffset(layer: layer)
+        let rotation = storage == .pre ? RotationTable(rows: cellCount, cos: tensors.cellCos.pointer + offset, sin: tensors.cellSin.pointer + offset,
+                                                       rowStride: rotary.tableWidth, heads: rotary.tableHeads) : nil
+        let rotated = rotation != nil && rows > 1 ? rotatedKeys.reserve(max(cellCount, 1) * geometry.keyWidth) : nil
         var probabilities = [Float](repeating: 0, count: weights ? rows * heads * cellCount : 0)
         cells.withUnsafeMetadata { cellPositions, cellSequences in
             queryPositions.withUnsafeBufferPointer { positions in
@@ -57,30 +59,31 @@ extension KVCache {
         }
     }
 
-    /// Keys of `sequence` at `positions` in layer `layer`, rotated to those positions: `[n, kvHeads, d]`.
+    /// Keys of `sequence` at `positions` in layer `layer`, rotated to those positions: `[n, kvHeads, dk]`.
     public func keys(layer: Int, sequence: Int, positions: [Int]) throws -> [Float] {
         let selected = try heldCells(sequence: sequence, positions: positions, layer: layer)
-        var out = gather(tensors.keys[layer], cells: selected)
+        var out = gather(tensors.keys[layer], width: geometry.keyWidth, cells: selected)
         if storage == .pre, !positions.isEmpty {
             let angles = table(for: positions)
             out.withUnsafeMutableBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
-                rotary.rotate(base, rows: positions.count, heads: geometry.kvHeads, rowStride: geometry.cellWidth,
-                              cos: angles.cos, sin: angles.sin)
+                rotary.rotate(base, rows: positions.count, heads: geometry.kvHeads, rowStride: geometry.keyWidth,
+                              cos: angles.cos, sin: angles.sin, layer: layer)
             }
         }
         return out
     }
 
-    /// Values of `sequence` at `positions` in layer `layer`: `[n, kvHeads, d]`.
+    /// Values of `sequence` at `positions` in layer `layer`: `[n, kvHeads, dv]`.
     public func values(layer: Int, sequence: Int, positions: [Int]) throws -> [Float] {
-        gather(tensors.values[layer], cells: try heldCells(sequence: sequence, positions: positions, layer: layer))
+        gather(tensors.values[layer], width: geometry.valueWidth,
+               cells: try heldCells(sequence: sequence, positions: positions, layer: layer))
     }
 
-    /// Softmax attention weights `[rows, heads, n]` of `queries` (`[rows, heads, d]`, rotated) over the
+    /// Softmax attention weights `[rows, heads, n]` of `queries` (`[rows, heads, dk]`, rotated) over the
     /// keys `sequence` holds at `positions` in layer `layer`, with no mask: the caller chooses the cells.
     public func attentionWeights(layer: Int, sequence: Int, queries: [Float], heads: Int, positions: [Int]) throws -> [Float] {
-        let d = geometry.headDimension
+        let d = geometry.keyDimension
         guard heads > 0, heads % geometry.kvHeads == 0, queries.count % (heads * d) == 0 else {
             throw CacheError.invalidView("\(queries.count) query floats for \(heads) heads of \(d)")
         }
@@ -88,8 +91,8 @@ extension KVCache {
         let rows = queries.count / (heads * d)
         let n = positions.count
         let group = heads / geometry.kvHeads
-        let width = geometry.cellWidth
-        let scale = 1 / Float(d).squareRoot()
+        let width = geometry.keyWidth
+        let scale = 1 / Float(geometry.headDimension).squareRoot()
         var weights = [Float](repeating: 0, count: rows * heads * n)
         guard n > 0 else { return weights }
         queries.withUnsafeBufferPointer { q in
@@ -115,8 +118,7 @@ extension KVCache {
         return weights
     }
 
-    private func gather(_ buffer: FloatBuffer, cells selected: [Int]) -> [Float] {
-        let width = geometry.cellWidth
+    private func gather(_ buffer: FloatBuffer, width: Int, cells selected: [Int]) -> [Float] {
         var out = [Float](repeating: 0, count: selected.count * width)
         out.withUnsafeMutableBufferPointer { target in
             guard let base = target.baseAddress else { return }

@@ -91,7 +91,7 @@ extension KVCache {
 
     /// Applies the rotation pass for cells `run` that just moved by `delta`.
     private func rotateRun(_ run: Range<Int>, delta: Int) {
-        let width = geometry.cellWidth
+        let width = geometry.keyWidth
         switch storage {
         case .pre:
             updateCellTables(first: run.lowerBound, count: run.count)
@@ -99,14 +99,15 @@ extension KVCache {
             let angles = table(for: [delta])
             for layer in 0..<geometry.layers {
                 rotary.rotate(tensors.keys[layer].pointer + run.lowerBound * width, rows: run.count, heads: geometry.kvHeads,
-                              rowStride: width, cos: angles.cos, sin: angles.sin, sameAngles: true)
+                              rowStride: width, cos: angles.cos, sin: angles.sin, sameAngles: true, layer: layer)
             }
         case .anchored:
             let angles = table(for: run.map { Int(cells.positions[$0]) })
             for layer in 0..<geometry.layers {
                 let live = tensors.keys[layer].pointer + run.lowerBound * width
                 live.update(from: tensors.canonicalKeys[layer].pointer + run.lowerBound * width, count: run.count * width)
-                rotary.rotate(live, rows: run.count, heads: geometry.kvHeads, rowStride: width, cos: angles.cos, sin: angles.sin)
+                rotary.rotate(live, rows: run.count, heads: geometry.kvHeads, rowStride: width, cos: angles.cos, sin: angles.sin,
+                              layer: layer)
             }
         }
     }

@@ -27,12 +27,14 @@ public final class KVCache {
 
     /// - geometry: layers, heads and head size; `capacity` is the most cells the cache may hold (the
     ///   context), not what it allocates.
+    /// - rotary: rotates `geometry.keyDimension`-wide keys (a programmer error otherwise).
     public init(geometry: CacheGeometry, rotary: RotaryEmbedding, storage: KeyStorage = .anchored) {
+        precondition(rotary.headDimension == geometry.keyDimension, "KVCache: the RoPE's width is not the key width")
         self.geometry = geometry
         self.rotary = rotary
         self.storage = storage
         positionLimit = rotary.scaling.positionLimit
-        tensors = KVStorage(geometry: geometry, mode: storage)
+        tensors = KVStorage(geometry: geometry, mode: storage, tableWidth: rotary.tableWidth)
     }
 
     /// Bytes of tensor storage allocated now (K, V, canonical K, angle tables): grows and shrinks with use.
@@ -107,25 +109,28 @@ public final class KVCache {
     }
 
     /// Writes one layer's K and V for cells `[first, first + count)` (from `reserve`) from canonical
-    /// (unrotated) keys; `table` row `r` holds the angles of cell `first + r`'s position.
-    /// - canonicalKeys, newValues: `[count, kvHeads, d]` with row stride `rowStride` floats.
+    /// (unrotated) keys; `table` row `r` (`rotary.tableWidth` floats, all layers) holds the angles of cell
+    /// `first + r`'s position.
+    /// - canonicalKeys: `[count, kvHeads, dk]` and newValues: `[count, kvHeads, dv]`, rows `rowStride` floats
+    ///   apart (values: `valueStride` when given).
     public func write(layer: Int, first: Int, count: Int, canonicalKeys source: UnsafePointer<Float>,
-                      newValues: UnsafePointer<Float>, rowStride: Int, table: RotationTable) {
+                      newValues: UnsafePointer<Float>, rowStride: Int, valueStride: Int? = nil, table: RotationTable) {
         // Programmer errors, not input: cells come from `reserve` in the same forward pass.
         precondition(layer >= 0 && layer < geometry.layers && first >= 0 && count >= 0 && first + count <= used,
                      "KVCache.write outside the reserved cells")
-        let width = geometry.cellWidth
+        let width = geometry.keyWidth
+        let valueWidth = geometry.valueWidth
         let k = tensors.keys[layer].pointer + first * width
-        let v = tensors.values[layer].pointer + first * width
+        let v = tensors.values[layer].pointer + first * valueWidth
         for row in 0..<count {
             (k + row * width).update(from: source + row * rowStride, count: width)
-            (v + row * width).update(from: newValues + row * rowStride, count: width)
+            (v + row * valueWidth).update(from: newValues + row * (valueStride ?? rowStride), count: valueWidth)
         }
         if storage == .anchored {
             (tensors.canonicalKeys[layer].pointer + first * width).update(from: k, count: count * width)
         }
         if storage != .pre {
-            rotary.rotate(k, rows: count, heads: geometry.kvHeads, rowStride: width, cos: table.cos, sin: table.sin)
+            rotary.rotate(k, rows: count, heads: geometry.kvHeads, rowStride: width, cos: table.cos, sin: table.sin, layer: layer)
         }
     }
 
@@ -153,7 +158,7 @@ public final class KVCache {
     /// Recomputes the `.pre` cos/sin table rows of cells `[first, first + count)` from their positions.
     func updateCellTables(first: Int, count: Int) {
         guard storage == .pre, count > 0 else { return }
-        let half = geometry.headDimension / 2
+        let half = rotary.tableWidth
         let cellPositions = (first..<(first + count)).map { Int(cells.positions[$0]) }
         cellPositions.withUnsafeBufferPointer {
             rotary.table(positions: $0, cos: tensors.cellCos.pointer + first * half, sin: tensors.cellSin.pointer + first * half)
@@ -162,10 +167,10 @@ public final class KVCache {
 
     /// Fills the scratch tables with angles for `rowPositions` and returns them.
     func table(for rowPositions: [Int]) -> RotationTable {
-        let half = geometry.headDimension / 2
+        let half = rotary.tableWidth
         let cos = cosTable.reserve(max(rowPositions.count, 1) * half)
         let sin = sinTable.reserve(max(rowPositions.count, 1) * half)
         rowPositions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
-        return RotationTable(rows: rowPositions.count, cos: cos, sin: sin)
+        return RotationTable(rows: rowPositions.count, cos: cos, sin: sin, rowStride: half)
     }
 }

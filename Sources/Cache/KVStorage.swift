@@ -1,7 +1,8 @@
 import Kernels
 
-/// The tensors behind the cells: per layer keys and values `[allocated, kvHeads, d]`, canonical keys
-/// (`.anchored`) and per-cell cos/sin tables `[allocated, d/2]` (`.pre`).
+/// The tensors behind the cells: per layer keys `[allocated, kvHeads, dk]` and values `[allocated, kvHeads, dv]`,
+/// canonical keys (`.anchored`) and per-cell cos/sin tables `[allocated, tableWidth]` (`.pre`; `d/2`, or
+/// one entry per layer and KV head for a pruned model's RoPE).
 ///
 /// Memory follows use: buffers start empty, grow in whole blocks of `blockCells` (at least doubling, so
 /// appends are amortised O(1)) up to the cache's limit, and shrink when compaction leaves them mostly
@@ -12,6 +13,8 @@ final class KVStorage {
 
     let geometry: CacheGeometry
     let mode: KeyStorage
+    /// Floats of one cell's angle table row (`RotaryEmbedding.tableWidth`).
+    let tableWidth: Int
     /// Cells the buffers hold room for.
     private(set) var allocated = 0
     private(set) var keys: [FloatBuffer]
@@ -20,9 +23,10 @@ final class KVStorage {
     private(set) var cellCos = FloatBuffer(count: 0)
     private(set) var cellSin = FloatBuffer(count: 0)
 
-    init(geometry: CacheGeometry, mode: KeyStorage) {
+    init(geometry: CacheGeometry, mode: KeyStorage, tableWidth: Int) {
         self.geometry = geometry
         self.mode = mode
+        self.tableWidth = tableWidth
         keys = (0..<geometry.layers).map { _ in FloatBuffer(count: 0) }
         values = keys.map { _ in FloatBuffer(count: 0) }
         canonicalKeys = mode == .anchored ? keys.map { _ in FloatBuffer(count: 0) } : []
@@ -30,7 +34,7 @@ final class KVStorage {
 
     /// Bytes allocated for tensors.
     var byteCount: Int {
-        (keys.count + values.count + canonicalKeys.count) * allocated * geometry.cellWidth * MemoryLayout<Float>.stride
+        ((keys.count + canonicalKeys.count) * geometry.keyWidth + values.count * geometry.valueWidth) * allocated * MemoryLayout<Float>.stride
             + cellCos.byteCount + cellSin.byteCount
     }
 
@@ -54,17 +58,16 @@ final class KVStorage {
     }
 
     private func resize(to cells: Int, keeping: Int) {
-        let width = geometry.cellWidth
-        let half = geometry.headDimension / 2
+        let half = tableWidth
         let kept = min(keeping, cells, allocated)
         func moved(_ buffer: FloatBuffer, width: Int) -> FloatBuffer {
             let next = FloatBuffer(count: cells * width)
             next.pointer.update(from: buffer.pointer, count: kept * width)
             return next
         }
-        keys = keys.map { moved($0, width: width) }
-        values = values.map { moved($0, width: width) }
-        canonicalKeys = canonicalKeys.map { moved($0, width: width) }
+        keys = keys.map { moved($0, width: geometry.keyWidth) }
+        values = values.map { moved($0, width: geometry.valueWidth) }
+        canonicalKeys = canonicalKeys.map { moved($0, width: geometry.keyWidth) }
         if mode == .pre {
             cellCos = moved(cellCos, width: half)
             cellSin = moved(cellSin, width: half)
@@ -74,12 +77,13 @@ final class KVStorage {
 
     /// Copies every tensor row of cell `source` into cell `target`.
     func copyCell(_ source: Int, to target: Int) {
-        let width = geometry.cellWidth
-        for buffer in keys + values + canonicalKeys {
-            (buffer.pointer + target * width).update(from: buffer.pointer + source * width, count: width)
+        for (buffers, width) in [(keys + canonicalKeys, geometry.keyWidth), (values, geometry.valueWidth)] {
+            for buffer in buffers {
+                (buffer.pointer + target * width).update(from: buffer.pointer + source * width, count: width)
+            }
         }
         if mode == .pre {
-            let half = geometry.headDimension / 2
+            let half = tableWidth
             (cellCos.pointer + target * half).update(from: cellCos.pointer + source * half, count: half)
             (cellSin.pointer + target * half).update(from: cellSin.pointer + source * half, count: half)
         }

@@ -34,17 +34,19 @@ extension ChunkEntry {
     func violation(limits: EntryLimits, model: ModelGeometry?) -> String? {
         let geometry = slice.geometry
         if let violation = EntryRules.geometryViolation(layers: geometry.layers, kvHeads: geometry.kvHeads,
-                                                        headDimension: geometry.headDimension, limits: limits, model: model)
+                                                        headDimension: geometry.headDimension, keyDimension: geometry.keyDimension,
+                                                        valueDimension: geometry.valueDimension, limits: limits, model: model)
             ?? EntryRules.cellViolation(tokens: tokens, context: context, relativePositions: slice.relativePositions, limits: limits) {
             return violation
         }
         guard let payload = EntryRules.payloadBytes(layers: geometry.layers, count: tokens.count, kvHeads: geometry.kvHeads,
-                                                    headDimension: geometry.headDimension),
+                                                    keyDimension: geometry.keyDimension, valueDimension: geometry.valueDimension),
               payload <= limits.maximumEntryBytes else {
             return "\(tokens.count) tokens of \(geometry.layers) layers are above the maximum entry size \(limits.maximumEntryBytes) bytes"
         }
-        let floats = tokens.count * geometry.kvHeads * geometry.headDimension  // <= payload, which did not overflow
-        for (name, tensors) in [("keys", slice.keys), ("values", slice.values)] {
+        // Both <= payload, which did not overflow.
+        for (name, tensors, floats) in [("keys", slice.keys, tokens.count * geometry.keyWidth),
+                                        ("values", slice.values, tokens.count * geometry.valueWidth)] {
             guard tensors.count == geometry.layers else { return "\(name) has \(tensors.count) layers, the geometry \(geometry.layers)" }
             for (layer, tensor) in tensors.enumerated() {
                 guard tensor.count == floats else { return "\(name) of layer \(layer) has \(tensor.count) floats, expected \(floats)" }

@@ -6,11 +6,12 @@ import Foundation
 /// ```
 /// prelude (16 bytes): magic "RNCHKV\0\1" (8) | format version u32 | header length u32
 /// header (JSON, `EntryHeader`): key, namespace, fingerprint, context and token ids, creation time,
-///         geometry (layers, kvHeads, headDimension) and relative positions
-/// payload: for each layer, keys f32 [count, kvHeads, headDimension] then values f32 [count, kvHeads, headDimension]
+///         geometry (layers, kvHeads, headDimension; keyDimension and valueDimension when a RoPE-aligned
+///         pruned model's differ from headDimension) and relative positions
+/// payload: for each layer, keys f32 [count, kvHeads, keyDimension] then values f32 [count, kvHeads, valueDimension]
 /// SHA-256 of every byte before it (32 bytes)
 /// ```
-/// So the file size is `16 + header length + 2 * layers * count * kvHeads * headDimension * 4 + 32` exactly
+/// So the file size is `16 + header length + layers * count * kvHeads * (keyDimension + valueDimension) * 4 + 32` exactly
 /// (computed with overflow checks: `EntryRules.payloadBytes`, which refuses a product that overflows).
 /// Reading (`decode`, and `EntryFile` for files) checks the prelude, then the header's fields against
 /// `EntryLimits` and the model, then that the size matches what the header implies, and only then reads and
@@ -31,6 +32,8 @@ enum EntryCodec {
         let header = EntryHeader(key: entry.key.hex, namespace: entry.namespace.description, fingerprint: entry.fingerprint,
                                  context: entry.context, tokens: entry.tokens, created: entry.created.timeIntervalSince1970,
                                  layers: geometry.layers, kvHeads: geometry.kvHeads, headDimension: geometry.headDimension,
+                                 keyDimension: geometry.keyDimension == geometry.headDimension ? nil : geometry.keyDimension,
+                                 valueDimension: geometry.valueDimension == geometry.headDimension ? nil : geometry.valueDimension,
                                  relativePositions: entry.slice.relativePositions)
         var payload = Data(capacity: entry.byteCount)
         for layer in 0..<min(geometry.layers, entry.slice.keys.count, entry.slice.values.count) {

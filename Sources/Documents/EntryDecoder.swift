@@ -64,18 +64,20 @@ extension EntryCodec {
         }
         let namespace = try namespace(header.namespace)
         let count = header.tokens.count
-        // layers > 0 (checked), and payloadBytes = 2 * layers * (bytes of one layer's keys).
-        let tensorBytes = payloadBytes / (2 * header.layers)
+        let geometry = CacheGeometry(layers: header.layers, kvHeads: header.kvHeads, headDimension: header.headDimension,
+                                     keyDimension: header.keyDimension, valueDimension: header.valueDimension, capacity: count)
+        // Within payloadBytes, which did not overflow: one layer's keys and values.
+        let keyBytes = count * geometry.keyWidth * MemoryLayout<Float>.size
+        let valueBytes = count * geometry.valueWidth * MemoryLayout<Float>.size
         var payload = data.dropFirst(preludeBytes + headerLength).prefix(payloadBytes)
         var keys: [[Float]] = []
         var values: [[Float]] = []
         for layer in 0..<header.layers {
-            keys.append(try floats(payload.prefix(tensorBytes), layer: layer, tensor: "keys"))
-            payload = payload.dropFirst(tensorBytes)
-            values.append(try floats(payload.prefix(tensorBytes), layer: layer, tensor: "values"))
-            payload = payload.dropFirst(tensorBytes)
+            keys.append(try floats(payload.prefix(keyBytes), layer: layer, tensor: "keys"))
+            payload = payload.dropFirst(keyBytes)
+            values.append(try floats(payload.prefix(valueBytes), layer: layer, tensor: "values"))
+            payload = payload.dropFirst(valueBytes)
         }
-        let geometry = CacheGeometry(layers: header.layers, kvHeads: header.kvHeads, headDimension: header.headDimension, capacity: count)
         let entry = ChunkEntry(namespace: namespace, fingerprint: header.fingerprint, context: header.context, tokens: header.tokens,
                                slice: CacheSlice(geometry: geometry, relativePositions: header.relativePositions, keys: keys, values: values),
                                created: Date(timeIntervalSince1970: header.created))

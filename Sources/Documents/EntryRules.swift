@@ -7,14 +7,16 @@
 /// (shifted, negative, repeated or with gaps) would put keys where the composer does not expect them.
 enum EntryRules {
     /// Why the geometry fields are unacceptable (not positive, above `limits`, not `model`'s), or nil.
-    static func geometryViolation(layers: Int, kvHeads: Int, headDimension: Int, limits: EntryLimits,
-                                  model: ModelGeometry?) -> String? {
+    static func geometryViolation(layers: Int, kvHeads: Int, headDimension: Int, keyDimension: Int, valueDimension: Int,
+                                  limits: EntryLimits, model: ModelGeometry?) -> String? {
         for (field, value, maximum) in [("layers", layers, limits.maximumLayers), ("kvHeads", kvHeads, limits.maximumKVHeads),
-                                        ("headDimension", headDimension, limits.maximumHeadDimension)]
+                                        ("headDimension", headDimension, limits.maximumHeadDimension),
+                                        ("keyDimension", keyDimension, headDimension), ("valueDimension", valueDimension, headDimension)]
         where value < 1 || value > maximum {  // not `1...maximum`: a range traps when a caller sets a maximum below 1
             return "field \(field) is \(value), outside 1...\(maximum)"
         }
-        if let model, let mismatch = model.mismatch(layers: layers, kvHeads: kvHeads, headDimension: headDimension) {
+        if let model, let mismatch = model.mismatch(layers: layers, kvHeads: kvHeads, headDimension: headDimension,
+                                                          keyDimension: keyDimension, valueDimension: valueDimension) {
             return "made for another model geometry: \(mismatch)"
         }
         return nil
@@ -44,7 +46,9 @@ enum EntryRules {
 
     /// Bytes of K/V payload for `count` cells (keys and values of every layer, f32), or nil when the product
     /// overflows. Callers have bounded every factor, so nil only follows from limits raised past `Int`.
-    static func payloadBytes(layers: Int, count: Int, kvHeads: Int, headDimension: Int) -> Int? {
-        checkedProduct(2, layers, count, kvHeads, headDimension, MemoryLayout<Float>.size)
+    static func payloadBytes(layers: Int, count: Int, kvHeads: Int, keyDimension: Int, valueDimension: Int) -> Int? {
+        let (width, overflow) = keyDimension.addingReportingOverflow(valueDimension)
+        guard !overflow else { return nil }
+        return checkedProduct(layers, count, kvHeads, width, MemoryLayout<Float>.size)
     }
 }

@@ -51,24 +51,32 @@ public struct AttentionMask {
 /// `out[t, h, :] = Σ_c softmax_c(q[t, h, :] · K[c, h / g, :] · scale + mask) V[c, h / g, :]` where
 /// `g = heads / kvHeads`. Scores are one `sgemm` per head and query block, so prefill runs at BLAS speed.
 public enum Attention {
+    /// Head counts and widths. A RoPE-aligned pruned model has keys (and queries) `keyDimension` wide and
+    /// values `valueDimension` wide, both at most `headDimension`, which still sets the score scale
+    /// `1 / sqrt(headDimension)` (the pruned dimensions contribute nothing; the rest is unchanged).
     public struct Shape {
         public let heads: Int
         public let kvHeads: Int
         public let headDimension: Int
-        public init(heads: Int, kvHeads: Int, headDimension: Int) {
+        public let keyDimension: Int
+        public let valueDimension: Int
+        public init(heads: Int, kvHeads: Int, headDimension: Int, keyDimension: Int? = nil, valueDimension: Int? = nil) {
             self.heads = heads
             self.kvHeads = kvHeads
             self.headDimension = headDimension
+            self.keyDimension = keyDimension ?? headDimension
+            self.valueDimension = valueDimension ?? headDimension
         }
     }
 
     /// Query rows per score block: bounds the scratch to `blockRows * cells` floats.
     public static let blockRows = 128
 
-    /// - q: `[queries, heads, d]`; keys, values: `[cells, kvHeads, d]`; out: `[queries, heads, d]`;
-    ///   scores: scratch of at least `max(blockRows, heads) * cells` floats.
-    ///   keyRotation: for pre-RoPE caches, per-cell angles `[cells, d/2]` that keys are rotated by inside
-    ///   attention (decode: fused into the dot products; prefill: into `rotatedKeys`, `[cells, kvHeads, d]`).
+    /// - q: `[queries, heads, dk]`; keys: `[cells, kvHeads, dk]`; values: `[cells, kvHeads, dv]`;
+    ///   out: `[queries, heads, dv]`; scores: scratch of at least `max(blockRows, heads) * cells` floats.
+    ///   keyRotation: for pre-RoPE caches, per-cell angles (one layer's part of `[cells, tableWidth]` rows) that
+    ///   keys are rotated by inside attention (decode: fused into the dot products; prefill: into
+    ///   `rotatedKeys`, `[cells, kvHeads, dk]`).
     ///   probabilities, if given: `[queries, heads, cells]` receives the attention weights (for experiments).
     public static func compute(shape: Shape, q: UnsafePointer<Float>, queries: Int,
                                keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cells: Int,
@@ -76,25 +84,29 @@ public enum Attention {
                                out: UnsafeMutablePointer<Float>,
                                keyRotation: RotationTable? = nil, rotatedKeys: UnsafeMutablePointer<Float>? = nil,
                                probabilities: UnsafeMutablePointer<Float>? = nil) {
-        let d = shape.headDimension
+        let dk = shape.keyDimension
+        let dv = shape.valueDimension
         let group = shape.heads / shape.kvHeads
-        let scale = 1 / Float(d).squareRoot()
-        let qStride = shape.heads * d
-        let kvStride = shape.kvHeads * d
+        let scale = 1 / Float(shape.headDimension).squareRoot()
+        let qStride = shape.heads * dk
+        let outStride = shape.heads * dv
+        let keyStride = shape.kvHeads * dk
+        let valueStride = shape.kvHeads * dv
         if queries == 1 {
             // Decode: one fused pass per head (scores, softmax, weighted values), kv heads across threads.
-            ck_attention_decode(q, keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads), Int32(d),
+            ck_attention_decode(q, keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads), Int32(dk), Int32(dv), scale,
                                 mask.cellPositions, mask.cellSequences, mask.queryPositions[0], mask.sequence,
                                 mask.window.map { mask.queryPositions[0] - $0 } ?? Int32.min,
-                                keyRotation?.cos, keyRotation?.sin, scores, out, probabilities)
+                                keyRotation?.cos, keyRotation?.sin, Int32(keyRotation?.rowStride ?? dk / 2),
+                                Int32(keyRotation?.heads ?? 1), scores, out, probabilities)
             return
         }
         var keys = keys
         if let keyRotation, let rotatedKeys {
             // Pre-RoPE prefill: every cached key rotated to its cell's position for this step.
-            rotatedKeys.update(from: keys, count: cells * kvStride)
-            RotaryEmbedding.rotate(rotatedKeys, rows: cells, heads: shape.kvHeads, headDimension: d, rowStride: kvStride,
-                                   cos: keyRotation.cos, sin: keyRotation.sin)
+            rotatedKeys.update(from: keys, count: cells * keyStride)
+            RotaryEmbedding.rotate(rotatedKeys, rows: cells, heads: shape.kvHeads, headDimension: dk, rowStride: keyStride,
+                                   table: keyRotation)
             keys = UnsafePointer(rotatedKeys)
         }
         let limits = stride(from: 0, to: queries, by: blockRows).map {
@@ -102,22 +114,22 @@ public enum Attention {
         }
         for h in 0..<shape.heads {
             let kv = h / group
-            let k = keys + kv * d
-            let v = values + kv * d
+            let k = keys + kv * dk
+            let v = values + kv * dv
             var start = 0
             while start < queries {
                 let rows = min(blockRows, queries - start)
                 let limit = limits[start / blockRows]
                 guard limit > 0 else {
-                    for row in 0..<rows { (out + (start + row) * qStride + h * d).update(repeating: 0, count: d) }
+                    for row in 0..<rows { (out + (start + row) * outStride + h * dv).update(repeating: 0, count: dv) }
                     if let probabilities {
                         for row in 0..<rows { (probabilities + ((start + row) * shape.heads + h) * cells).update(repeating: 0, count: cells) }
                     }
                     start += rows
                     continue
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(limit), Int32(d), scale,
-                            q + start * qStride + h * d, Int32(qStride), k, Int32(kvStride), 0, scores, Int32(limit))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(limit), Int32(dk), scale,
+                            q + start * qStride + h * dk, Int32(qStride), k, Int32(keyStride), 0, scores, Int32(limit))
                 for row in 0..<rows {
                     let s = scores + row * limit
                     mask.apply(query: start + row, scores: s, cells: limit)
@@ -128,8 +140,8 @@ public enum Attention {
                         (target + limit).update(repeating: 0, count: cells - limit)
                     }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(limit), 1,
-                            scores, Int32(limit), v, Int32(kvStride), 0, out + start * qStride + h * d, Int32(qStride))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(dv), Int32(limit), 1,
+                            scores, Int32(limit), v, Int32(valueStride), 0, out + start * outStride + h * dv, Int32(outStride))
                 start += rows
             }
         }

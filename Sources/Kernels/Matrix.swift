@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// The elements of a `Matrix`, in the format they are kept in memory.
 public enum MatrixStorage: Sendable {
@@ -80,7 +81,8 @@ public struct Matrix: Sendable {
     /// - panel: scratch reused between calls for the f32 panels of 16-bit weights (`Matrix+Panels.swift`).
     /// - path: the kernel path for 16-bit weights (tests force one; `.active` otherwise). A path this CPU
     ///   lacks is refused by the C kernels: nothing runs and `output` is left as it was.
-    /// f32: one `sgemv` for a single row (decode), one `sgemm` for a batch (prefill).
+    /// f32: one `sgemv` for a single row (decode), `ck_sgemv_batch` for 2-8 rows (decode steps of several
+    /// sequences: one pass over the weights), one `sgemm` for larger batches (prefill).
     /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; for a batch, the weights are widened to
     /// f32 one panel of rows at a time and each panel goes through `sgemm`, so no f32 copy of the whole
     /// matrix ever exists. q8 / q4: the same, with the input quantized per block for the GEMV (integer dot
@@ -92,6 +94,9 @@ public struct Matrix: Sendable {
             if count == 1 {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, buffer.pointer, Int32(columns),
                             input, 1, 0, output, 1)
+            } else if count <= Int(CK_BATCH_GEMV_MAX) {
+                // A batch of decode rows: one pass over the weights (sgemm packs the matrix first, several times slower here).
+                _ = ck_sgemv_batch(buffer.pointer, rows, columns, input, count, output)
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows), Int32(columns), 1,
                             input, Int32(columns), buffer.pointer, Int32(columns), 0, output, Int32(rows))

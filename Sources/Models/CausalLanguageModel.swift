@@ -33,7 +33,8 @@ public protocol CausalLanguageModel: AnyObject {
 extension CausalLanguageModel {
     /// The cache shape this model writes, holding at most `capacity` tokens.
     public func cacheGeometry(capacity: Int) -> CacheGeometry {
-        CacheGeometry(layers: config.layers, kvHeads: config.kvHeads, headDimension: config.headDimension, capacity: max(capacity, 1))
+        CacheGeometry(layers: config.layers, kvHeads: config.kvHeads, headDimension: config.headDimension,
+                      keyDimension: config.keyDimension, valueDimension: config.valueDimension, capacity: max(capacity, 1))
     }
 
     /// A new empty cache for this model holding at most `capacity` tokens; memory grows with the tokens

@@ -27,14 +27,18 @@ public struct FreshProjections: Sendable {
     public let layer: Int
     public let heads: Int
     public let kvHeads: Int
+    /// The model's `head_dim` (attention scores are scaled by `1 / sqrt(headDimension)`).
     public let headDimension: Int
+    /// Widths of one head's query/key and value: `headDimension` unless the model is RoPE-aligned pruned.
+    public let keyDimension: Int
+    public let valueDimension: Int
     /// `[rows]` position of each row.
     public let positions: [Int]
-    /// `[rows, heads, d]` queries, rotated to their positions.
+    /// `[rows, heads, dk]` queries, rotated to their positions.
     public let queries: [Float]
-    /// `[rows, kvHeads, d]` keys, rotated to their positions.
+    /// `[rows, kvHeads, dk]` keys, rotated to their positions.
     public let keys: [Float]
-    /// `[rows, kvHeads, d]` values.
+    /// `[rows, kvHeads, dv]` values.
     public let values: [Float]
 
     public var rows: Int { positions.count }

@@ -5,11 +5,11 @@ import Kernels
 public struct BlockWeights: Sendable {
     /// `[hidden]` RMSNorm before attention.
     public let attentionNorm: FloatBuffer
-    /// `[(heads + 2 kvHeads) * d, hidden]`: q, k, v projections stacked.
+    /// `[heads dk + kvHeads (dk + dv), hidden]`: q, k, v projections stacked (`dk = dv = d` unless pruned).
     public let qkv: Matrix
-    /// `[(heads + 2 kvHeads) * d]` q/k/v biases (Qwen2), or nil.
+    /// `[heads dk + kvHeads (dk + dv)]` q/k/v biases (Qwen2), or nil.
     public let qkvBias: FloatBuffer?
-    /// `[hidden, heads * d]`.
+    /// `[hidden, heads * dv]`.
     public let output: Matrix
     /// `[hidden]` RMSNorm before the MLP.
     public let mlpNorm: FloatBuffer
@@ -66,9 +66,10 @@ public struct LlamaWeights: Sendable {
             try checkpoint.info(name, shape: shape)
         }
         let hidden = config.hiddenSize
-        let d = config.headDimension
-        let qRows = config.heads * d
-        let kvRows = config.kvHeads * d
+        let qRows = config.heads * config.keyDimension
+        let kRows = config.kvHeads * config.keyDimension
+        let vRows = config.kvHeads * config.valueDimension
+        let oColumns = config.heads * config.valueDimension
         let inter = config.intermediateSize
         /// One matrix of `parts` stacked by rows (`[sum of rows, columns]`), in the format of the first part.
         func matrix(_ parts: [(name: String, rows: Int)], columns: Int, role: WeightFormat.Role = .projection) throws -> Matrix {
@@ -86,18 +87,18 @@ public struct LlamaWeights: Sendable {
             let prefix = "model.layers.\(layer)."
             var bias: FloatBuffer? = nil
             if config.attentionBias {
-                let b = FloatBuffer(count: qRows + 2 * kvRows)
+                let b = FloatBuffer(count: qRows + kRows + vRows)
                 try checkpoint.read(prefix + "self_attn.q_proj.bias", shape: [qRows], into: b.pointer)
-                try checkpoint.read(prefix + "self_attn.k_proj.bias", shape: [kvRows], into: b.pointer + qRows)
-                try checkpoint.read(prefix + "self_attn.v_proj.bias", shape: [kvRows], into: b.pointer + qRows + kvRows)
+                try checkpoint.read(prefix + "self_attn.k_proj.bias", shape: [kRows], into: b.pointer + qRows)
+                try checkpoint.read(prefix + "self_attn.v_proj.bias", shape: [vRows], into: b.pointer + qRows + kRows)
                 bias = b
             }
             return BlockWeights(
                 attentionNorm: try checkpoint.buffer(prefix + "input_layernorm.weight", shape: [hidden]),
-                qkv: try matrix([(prefix + "self_attn.q_proj.weight", qRows), (prefix + "self_attn.k_proj.weight", kvRows),
-                                 (prefix + "self_attn.v_proj.weight", kvRows)], columns: hidden),
+                qkv: try matrix([(prefix + "self_attn.q_proj.weight", qRows), (prefix + "self_attn.k_proj.weight", kRows),
+                                 (prefix + "self_attn.v_proj.weight", vRows)], columns: hidden),
                 qkvBias: bias,
-                output: try matrix([(prefix + "self_attn.o_proj.weight", hidden)], columns: qRows),
+                output: try matrix([(prefix + "self_attn.o_proj.weight", hidden)], columns: oColumns),
                 mlpNorm: try checkpoint.buffer(prefix + "post_attention_layernorm.weight", shape: [hidden]),
                 gateUp: try matrix([(prefix + "mlp.gate_proj.weight", inter), (prefix + "mlp.up_proj.weight", inter)], columns: hidden),
                 down: try matrix([(prefix + "mlp.down_proj.weight", hidden)], columns: inter))
@@ -125,20 +126,22 @@ public struct LlamaWeights: Sendable {
     /// Products are bounded by `ModelConfig.Limits`, so none overflows.
     static func expectedTensors(config: ModelConfig, checkpoint: Checkpoint) -> [(name: String, shape: [Int])] {
         let hidden = config.hiddenSize
-        let qRows = config.heads * config.headDimension
-        let kvRows = config.kvHeads * config.headDimension
+        let qRows = config.heads * config.keyDimension
+        let kRows = config.kvHeads * config.keyDimension
+        let vRows = config.kvHeads * config.valueDimension
+        let oColumns = config.heads * config.valueDimension
         let inter = config.intermediateSize
         var tensors: [(name: String, shape: [Int])] = []
         for layer in 0..<config.layers {
             let prefix = "model.layers.\(layer)."
-            tensors += [(prefix + "self_attn.q_proj.weight", [qRows, hidden]), (prefix + "self_attn.k_proj.weight", [kvRows, hidden]),
-                        (prefix + "self_attn.v_proj.weight", [kvRows, hidden])]
+            tensors += [(prefix + "self_attn.q_proj.weight", [qRows, hidden]), (prefix + "self_attn.k_proj.weight", [kRows, hidden]),
+                        (prefix + "self_attn.v_proj.weight", [vRows, hidden])]
             if config.attentionBias {
-                tensors += [(prefix + "self_attn.q_proj.bias", [qRows]), (prefix + "self_attn.k_proj.bias", [kvRows]),
-                            (prefix + "self_attn.v_proj.bias", [kvRows])]
+                tensors += [(prefix + "self_attn.q_proj.bias", [qRows]), (prefix + "self_attn.k_proj.bias", [kRows]),
+                            (prefix + "self_attn.v_proj.bias", [vRows])]
             }
             tensors += [(prefix + "mlp.gate_proj.weight", [inter, hidden]), (prefix + "mlp.up_proj.weight", [inter, hidden]),
-                        (prefix + "input_layernorm.weight", [hidden]), (prefix + "self_attn.o_proj.weight", [hidden, qRows]),
+                        (prefix + "input_layernorm.weight", [hidden]), (prefix + "self_attn.o_proj.weight", [hidden, oColumns]),
                         (prefix + "post_attention_layernorm.weight", [hidden]), (prefix + "mlp.down_proj.weight", [hidden, inter])]
         }
         tensors.append(("model.norm.weight", [hidden]))

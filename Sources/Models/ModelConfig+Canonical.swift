@@ -13,7 +13,7 @@ extension ModelConfig {
         case let .llama3(factor, low, high, original):
             scaling = "llama3(factor=\(factor),low_freq_factor=\(low),high_freq_factor=\(high),original_max_position_embeddings=\(original))"
         }
-        return [
+        let lines = [
             "reanchor-config-v1",
             "architecture=\(architecture.rawValue)",
             "hidden_size=\(hiddenSize)",
@@ -32,6 +32,8 @@ extension ModelConfig {
             "sliding_window=\(optional(slidingWindow))",
             "bos_token_id=\(optional(bosTokenID))",
             "eos_token_id=\(eosTokenIDs.map(String.init).joined(separator: ","))",
-        ].joined(separator: "\n")
+        ]
+        // An unpruned config's text is unchanged; a pruned one adds a line, so the two never share a fingerprint.
+        return (lines + (pruning.map { [$0.canonicalDescription] } ?? [])).joined(separator: "\n")
     }
 }

@@ -41,6 +41,9 @@ extension ModelConfig {
         case .llama, .mistral: bias = try fields.bool("attention_bias") ?? false
         }
         let (theta, scaling) = try Self.rope(fields: fields, file: file)
+        if let extra = json["rope_aligned_pruning"], fields.object("rope_aligned_pruning") == nil, extra.description != "null" {
+            throw ModelError.invalidConfig(file: file, field: "rope_aligned_pruning", reason: "must be an object, found \(extra.description)")
+        }
         try self.init(
             architecture: architecture, hiddenSize: hidden, intermediateSize: try fields.require("intermediate_size"),
             layers: try fields.require("num_hidden_layers"), heads: heads,
@@ -51,7 +54,7 @@ extension ModelConfig {
             maxPositionEmbeddings: try fields.int("max_position_embeddings") ?? 2048,
             ropeTheta: theta, ropeScaling: scaling, slidingWindow: window,
             bosTokenID: try fields.intOrFirst("bos_token_id"), eosTokenIDs: try fields.intList("eos_token_id"),
-            file: file)
+            pruning: try fields.object("rope_aligned_pruning").map(RopePruning.init(fields:)), file: file)
     }
 
     /// RoPE from `rope_parameters` (new form) or `rope_theta` + `rope_scaling` (old form).

@@ -87,8 +87,9 @@ struct ConfigCheck {
     }
 
     /// Parameters in the checkpoint, every product overflow-checked, and their f32 bytes bounded.
-    func parameterCount(hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int, kvHeads: Int, headDimension: Int,
-                        vocabularySize: Int, tied: Bool, bias: Bool) throws -> Int {
+    /// - keyDimension, valueDimension: per-head widths of q/k and v (the head dimension unless pruned).
+    func parameterCount(hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int, kvHeads: Int, keyDimension: Int,
+                        valueDimension: Int, vocabularySize: Int, tied: Bool, bias: Bool) throws -> Int {
         let tooLarge = fail("(parameters)", "the sizes imply more than \(ModelConfig.Limits.parameterBytes) bytes of f32 weights")
         func product(_ factors: Int...) throws -> Int {
             try factors.reduce(1) { partial, factor in
@@ -104,8 +105,8 @@ struct ConfigCheck {
                 return value
             }
         }
-        let qkvWidth = try product(try sum(heads, kvHeads, kvHeads), headDimension)
-        let attention = try sum(try product(hiddenSize, qkvWidth), try product(heads, headDimension, hiddenSize))
+        let qkvWidth = try sum(try product(try sum(heads, kvHeads), keyDimension), try product(kvHeads, valueDimension))
+        let attention = try sum(try product(hiddenSize, qkvWidth), try product(heads, valueDimension, hiddenSize))
         let mlp = try product(3, hiddenSize, intermediateSize)
         let perLayer = try sum(attention, mlp, try product(2, hiddenSize), bias ? qkvWidth : 0)
         let embeddings = try product(vocabularySize, hiddenSize, tied ? 1 : 2)

@@ -37,6 +37,8 @@ public struct ModelConfig: Sendable, Equatable {
     public let slidingWindow: Int?
     public let bosTokenID: Int?
     public let eosTokenIDs: [Int]
+    /// The kept RoPE pairs and value channels of a RoPE-aligned pruned checkpoint, or nil.
+    public let pruning: RopePruning?
     /// Parameters in the checkpoint (tied embeddings counted once), computed with overflow checks.
     public let parameterCount: Int
 
@@ -46,7 +48,7 @@ public struct ModelConfig: Sendable, Equatable {
                 kvHeads: Int, headDimension: Int? = nil, rmsNormEpsilon: Float = 1e-5, vocabularySize: Int,
                 tieWordEmbeddings: Bool = false, attentionBias: Bool = false, maxPositionEmbeddings: Int = 2048,
                 ropeTheta: Double = 10_000, ropeScaling: RopeScaling = .none, slidingWindow: Int? = nil,
-                bosTokenID: Int? = 1, eosTokenIDs: [Int] = [2], file: String = "config.json") throws {
+                bosTokenID: Int? = 1, eosTokenIDs: [Int] = [2], pruning: RopePruning? = nil, file: String = "config.json") throws {
         let check = ConfigCheck(file: file)
         try check.sizes(hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: layers, heads: heads,
                         kvHeads: kvHeads, vocabularySize: vocabularySize, maxPositionEmbeddings: maxPositionEmbeddings)
@@ -54,6 +56,7 @@ public struct ModelConfig: Sendable, Equatable {
         try check.rope(theta: ropeTheta, scaling: ropeScaling)
         try check.rest(rmsNormEpsilon: rmsNormEpsilon, slidingWindow: slidingWindow, bosTokenID: bosTokenID,
                        eosTokenIDs: eosTokenIDs, vocabularySize: vocabularySize)
+        try pruning?.validate(layers: layers, kvHeads: kvHeads, headDimension: derivedHeadDimension, file: file)
         self.architecture = architecture
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -71,8 +74,11 @@ public struct ModelConfig: Sendable, Equatable {
         self.slidingWindow = slidingWindow
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs
+        self.pruning = pruning
         parameterCount = try check.parameterCount(hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: layers,
-                                                  heads: heads, kvHeads: kvHeads, headDimension: derivedHeadDimension,
+                                                  heads: heads, kvHeads: kvHeads,
+                                                  keyDimension: pruning?.keyDimension ?? derivedHeadDimension,
+                                                  valueDimension: pruning?.valueDimension ?? derivedHeadDimension,
                                                   vocabularySize: vocabularySize, tied: tieWordEmbeddings, bias: attentionBias)
     }
 
@@ -82,15 +88,33 @@ public struct ModelConfig: Sendable, Equatable {
                         heads: heads, kvHeads: kvHeads, headDimension: headDimension, rmsNormEpsilon: rmsNormEpsilon,
                         vocabularySize: vocabularySize, tieWordEmbeddings: tieWordEmbeddings, attentionBias: attentionBias,
                         maxPositionEmbeddings: maxPositionEmbeddings, ropeTheta: ropeTheta, ropeScaling: ropeScaling,
-                        slidingWindow: slidingWindow, bosTokenID: bosTokenID, eosTokenIDs: eosTokenIDs)
+                        slidingWindow: slidingWindow, bosTokenID: bosTokenID, eosTokenIDs: eosTokenIDs, pruning: pruning)
     }
 
-    /// Width of the fused q, k, v projection output: `(heads + 2 kvHeads) * headDimension`
-    /// (bounded by the limits checked in `init`).
-    public var qkvWidth: Int { (heads + 2 * kvHeads) * headDimension }
+    /// A copy that keeps what `pruning` lists (nil: unpruned), validated again.
+    public func with(pruning: RopePruning?) throws -> ModelConfig {
+        try ModelConfig(architecture: architecture, hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: layers,
+                        heads: heads, kvHeads: kvHeads, headDimension: headDimension, rmsNormEpsilon: rmsNormEpsilon,
+                        vocabularySize: vocabularySize, tieWordEmbeddings: tieWordEmbeddings, attentionBias: attentionBias,
+                        maxPositionEmbeddings: maxPositionEmbeddings, ropeTheta: ropeTheta, ropeScaling: ropeScaling,
+                        slidingWindow: slidingWindow, bosTokenID: bosTokenID, eosTokenIDs: eosTokenIDs, pruning: pruning)
+    }
 
-    /// The RoPE this config describes.
+    /// Width of one head's query and key: `headDimension`, or `2 P` when RoPE-aligned pruned.
+    public var keyDimension: Int { pruning?.keyDimension ?? headDimension }
+
+    /// Width of one head's value (and of its slice of the attention output): `headDimension`, or the kept
+    /// value channels when pruned.
+    public var valueDimension: Int { pruning?.valueDimension ?? headDimension }
+
+    /// Width of the fused q, k, v projection output: `heads dk + kvHeads (dk + dv)`
+    /// (bounded by the limits checked in `init`).
+    public var qkvWidth: Int { (heads + kvHeads) * keyDimension + kvHeads * valueDimension }
+
+    /// The RoPE this config describes: per-layer, per-head kept-frequency tables when pruned.
     public var rotary: RotaryEmbedding {
-        RotaryEmbedding(headDimension: headDimension, theta: ropeTheta, scaling: ropeScaling)
+        let full = RotaryEmbedding(headDimension: headDimension, theta: ropeTheta, scaling: ropeScaling)
+        guard let pruning else { return full }
+        return full.keeping(pairs: pruning.keptPairs)
     }
 }

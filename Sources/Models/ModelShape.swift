@@ -73,11 +73,10 @@ extension LlamaWeights {
         }
         func ones(_ count: Int) -> FloatBuffer { FloatBuffer([Float](repeating: 1, count: count)) }
         let hidden = config.hiddenSize
-        let d = config.headDimension
         let blocks = (0..<config.layers).map { _ in
             BlockWeights(attentionNorm: ones(hidden), qkv: fill(config.qkvWidth, hidden),
                          qkvBias: config.attentionBias ? FloatBuffer(count: config.qkvWidth) : nil,
-                         output: fill(hidden, config.heads * d), mlpNorm: ones(hidden),
+                         output: fill(hidden, config.heads * config.valueDimension), mlpNorm: ones(hidden),
                          gateUp: fill(2 * config.intermediateSize, hidden),
                          down: fill(hidden, config.intermediateSize))
         }

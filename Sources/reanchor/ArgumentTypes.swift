@@ -59,3 +59,12 @@ func validated<T>(options: [String: String] = [:], inRun: Bool = true, _ build: 
         return value
     }
 }
+
+/// Parses a comma-separated list of finite numbers (`--keep 1,0.7`); ArgumentParser names the option on error.
+@Sendable func doubleList(_ text: String) throws -> [Double] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+        let trimmed = part.trimmingCharacters(in: .whitespaces)
+        guard let value = Double(trimmed), value.isFinite else { throw ValidationError("'\(trimmed)' is not a number") }
+        return value
+    }
+}

@@ -13,7 +13,7 @@ import TestSupport
     func blockBytes(_ storage: KeyStorage) -> Int {
         let tensors = storage == .anchored ? 3 : 2
         let tables = storage == .pre ? 2 * Self.geometry.headDimension / 2 : 0
-        return KVStorage.blockCells * (tensors * Self.geometry.layers * Self.geometry.cellWidth + tables) * 4
+        return KVStorage.blockCells * (tensors * Self.geometry.layers * Self.geometry.keyWidth + tables) * 4
     }
 
     @Test(arguments: KeyStorage.allCases)

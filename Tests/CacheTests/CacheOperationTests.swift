@@ -10,7 +10,7 @@ import Kernels
     func filled(_ storage: KeyStorage, scaling: RopeScaling = .none, count: Int = 6) throws -> KVCache {
         let cache = KVCache(geometry: Self.geometry, rotary: RotaryEmbedding(headDimension: 8, theta: 10_000, scaling: scaling), storage: storage)
         let first = try #require(try cache.reserve(sequence: 0, positions: Array(0..<count)).first)
-        let width = Self.geometry.cellWidth
+        let width = Self.geometry.keyWidth
         let keys = (0..<(count * width)).map { Float(($0 * 7) % 13) * 0.1 - 0.6 }
         let values = (0..<(count * width)).map { Float(($0 * 5) % 11) * 0.1 }
         var cos = [Float](repeating: 0, count: count * 4)
@@ -25,7 +25,7 @@ import Kernels
 
     /// A snapshot of everything a failed operation must leave as it was.
     func state(_ cache: KVCache) -> [Float] {
-        let cells = cache.used * cache.geometry.cellWidth
+        let cells = cache.used * cache.geometry.keyWidth
         var all = cache.cells.positions.map(Float.init) + cache.cells.sequences.map(Float.init)
         for buffer in cache.tensors.keys + cache.tensors.values + cache.tensors.canonicalKeys {
             all += Array(UnsafeBufferPointer(start: buffer.pointer, count: cells))

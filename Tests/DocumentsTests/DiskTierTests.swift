@@ -79,7 +79,7 @@ import Testing
 
     @Test func anEntryOfAnotherGeometryIsAMissRemovedAndRecorded() async throws {
         let other = CacheGeometry(layers: 1, kvHeads: 2, headDimension: 4, capacity: 3)
-        let width = other.cellWidth
+        let width = other.keyWidth
         let foreign = ChunkEntry(namespace: .shared, fingerprint: TestEntries.fingerprint, tokens: entry.tokens,
                                  slice: CacheSlice(geometry: other, relativePositions: [0, 1, 2], keys: [Array(repeating: 1, count: 3 * width)],
                                                    values: [Array(repeating: 2, count: 3 * width)]))

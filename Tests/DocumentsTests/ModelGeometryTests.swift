@@ -16,7 +16,7 @@ import Testing
     @Test func aCacheGeometryGivesItsShapeAndWidth() throws {
         let geometry = try ModelGeometry(CacheGeometry(layers: 16, kvHeads: 8, headDimension: 64, capacity: 4096))
         #expect(geometry == (try ModelGeometry(layers: 16, kvHeads: 8, headDimension: 64)))
-        #expect(geometry.cellWidth == 512)
+        #expect(geometry.keyWidth == 512)
     }
 
     @Test func overflowCheckedArithmeticReportsOverflowAndNegatives() {

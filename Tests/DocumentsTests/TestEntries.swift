@@ -15,7 +15,7 @@ enum TestEntries {
     /// A chunk's K/V for `count` tokens, with values that depend on `seed`, layer and index.
     static func slice(count: Int, seed: Float = 1) -> CacheSlice {
         let geometry = CacheGeometry(layers: 2, kvHeads: 2, headDimension: 4, capacity: count)
-        let width = geometry.cellWidth
+        let width = geometry.keyWidth
         return CacheSlice(geometry: geometry, relativePositions: Array(0..<count),
                           keys: (0..<2).map { layer in (0..<(count * width)).map { Float($0 + layer) * seed } },
                           values: (0..<2).map { layer in (0..<(count * width)).map { Float($0 - layer) * seed * 0.5 } })

@@ -73,7 +73,7 @@ import TestSupport
         let chunk = prompt.chunks[2]
         let spoiled = 3
         let clean = try ChunkReuse(model: model).encode(chunk: chunk, after: prompt.prefix)
-        let width = clean.geometry.cellWidth
+        let width = clean.geometry.keyWidth
         var keys = clean.keys, values = clean.values
         for i in (spoiled * width)..<((spoiled + 1) * width) {
             if deviation == .keys { keys[1][i] += 4 } else { values[1][i] += 40 }

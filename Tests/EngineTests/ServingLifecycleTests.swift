@@ -59,6 +59,24 @@ import Engine
         #expect(throws: SchedulerError.shuttingDown) { try scheduler.submit(try CompletionJob(prompt: prompt, request: try greedy(4))) }
     }
 
+    /// Two jobs whose KV does not fit the budget together: the second waits for the first, whose parked KV is
+    /// then evicted to make room, and both generate what they generate alone.
+    @Test func admissionWaitsForTheBudgetAndEvictsParkedKV() async throws {
+        let bytesPerToken = 6 * 4 * 32 * 3 * 4
+        let scheduler = try Scheduler(languageModel: languageModel,
+                                      configuration: try SchedulerConfiguration(kvMemoryBytes: 64 * bytesPerToken))
+        let request = try greedy(40 - prompt.count)
+        let first = try scheduler.submit(try CompletionJob(prompt: prompt, request: request, tenant: "a"))
+        let second = try scheduler.submit(try CompletionJob(prompt: prompt, request: request, tenant: "b"))
+        let (a, b) = (try await collect(first), try await collect(second))
+        let expected = try Generator(languageModel: languageModel).generate(promptTokens: prompt, request: request).tokens
+        #expect(a.tokens == expected && b.tokens == expected)
+        #expect(try #require(b.events.first).step > (try #require(a.events.last).step), "the second job did not wait")
+        #expect(b.usage?.cachedTokens == 0)
+        #expect(scheduler.snapshot.kvBytesInUse <= scheduler.snapshot.kvBytesBudget)
+        await scheduler.shutdown(grace: .seconds(5))
+    }
+
     @Test func budgetAndVocabularyAreChecked() async throws {
         let bytesPerToken = 6 * 4 * 32 * 3 * 4  // layers * kvHeads * d * (K, V, canonical K) * f32
         let scheduler = try Scheduler(languageModel: languageModel,

@@ -5,14 +5,15 @@ import Models
 import Cache
 import Kernels
 
-/// The position-independence invariants, for every key-storage mode, on real transformer layers.
+/// The position-independence invariants, for every key-storage mode, on real transformer layers (and on
+/// RoPE-aligned pruned models: `rap-*`, per-head kept-frequency tables and narrower keys and values).
 @Suite struct ReanchorInvariantTests {
     static let modes = KeyStorage.allCases
     let tokens = [1, 17, 42, 5, 77, 63, 8, 91, 30, 12, 55]
     let next = 44
 
     /// Tokens prefilled at [0, n) then shifted by d give the next-token logits of a fresh prefill at [d, d + n).
-    @Test(arguments: modes, ["llama-tied", "llama3-scaling", "qwen2-bias", "llama-linear-scaling"])
+    @Test(arguments: modes, ["llama-tied", "llama3-scaling", "qwen2-bias", "llama-linear-scaling", "rap-llama", "rap-qwen2-bias"])
     func shiftedCacheEqualsFreshPrefillAtNewPositions(storage: KeyStorage, name: String) throws {
         let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
@@ -31,9 +32,9 @@ import Kernels
     }
 
     /// Every mode reproduces transformers' logits (the storage mode changes nothing a model computes).
-    @Test(arguments: modes)
-    func everyModeMatchesTheReference(storage: KeyStorage) throws {
-        let directory = Fixtures.model("llama-tied")
+    @Test(arguments: modes, ["llama-tied", "rap-llama"])
+    func everyModeMatchesTheReference(storage: KeyStorage, name: String) throws {
+        let directory = Fixtures.model(name)
         let model = try LlamaModel(directory: directory)
         let expected = try SafeTensorsFile(path: directory.appendingPathComponent("expected.safetensors").path)
         let prompts = try JSONDecoder().decode([FixturePrompt].self, from: Data(contentsOf: directory.appendingPathComponent("prompts.json")))
@@ -57,8 +58,9 @@ import Kernels
     /// next token's logits of `anchored` and `pre` caches bit-identical to those of a cache that never
     /// moved (so a stale angle table or a lossy re-derivation would fail); `post` (delta rotation of
     /// rotated keys) drifts.
-    @Test func anchoredKeysDoNotDriftUnderRepeatedShifts() throws {
-        let model = try LlamaModel(directory: Fixtures.model("llama-tied"))
+    @Test(arguments: ["llama-tied", "rap-llama"])
+    func anchoredKeysDoNotDriftUnderRepeatedShifts(name: String) throws {
+        let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
         let positions = Array(3..<(3 + n))
         func drift(_ storage: KeyStorage) throws -> (keys: Float, logits: Float) {
@@ -91,9 +93,9 @@ import Kernels
     }
 
     /// A range exported at one place and imported at another equals a fresh prefill there.
-    @Test(arguments: modes)
-    func exportedSliceReanchorsAnywhere(storage: KeyStorage) throws {
-        let model = try LlamaModel(directory: Fixtures.model("llama3-scaling"))
+    @Test(arguments: modes, ["llama3-scaling", "rap-qwen2-bias"])
+    func exportedSliceReanchorsAnywhere(storage: KeyStorage, name: String) throws {
+        let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
         let source = model.makeCache(capacity: 16, storage: storage)
         _ = try model.forward(tokens: tokens, positions: Array(0..<n), cache: source, outputs: .none)
@@ -112,9 +114,9 @@ import Kernels
     /// Truncation (remove the middle, shift the tail down) re-anchors the surviving cells exactly: the
     /// result equals placing the same cells at the new positions through export/import. (It is not a fresh
     /// prefill of the survivors: their deeper-layer K/V still carry the removed context.)
-    @Test(arguments: modes)
-    func truncateAndShiftEqualsPlacingTheSurvivors(storage: KeyStorage) throws {
-        let model = try LlamaModel(directory: Fixtures.model("llama-tied"))
+    @Test(arguments: modes, ["llama-tied", "rap-llama"])
+    func truncateAndShiftEqualsPlacingTheSurvivors(storage: KeyStorage, name: String) throws {
+        let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
         let truncated = model.makeCache(capacity: 32, storage: storage)
         _ = try model.forward(tokens: tokens, positions: Array(0..<n), cache: truncated, outputs: .none)

@@ -6,16 +6,18 @@
 #include <stdint.h>
 
 /// Attention of one query token over `cells` cached cells, grouped-query heads.
-/// q: [heads, d]; keys, values: [cells, kv_heads, d]; out: [heads, d];
+/// q: [heads, dk]; keys: [cells, kv_heads, dk]; values: [cells, kv_heads, dv]; out: [heads, dv]
+/// (dk, dv: key and value widths, below head_dim in a pruned model; scores are scaled by `scale`);
 /// scores: scratch of heads * cells floats; probabilities (may be NULL): [heads, cells] receives the weights.
 /// A cell is visible when cell_sequences[c] == sequence and window_low < cell_positions[c] <= query_position.
-/// cell_cos, cell_sin (may be NULL): [cells, d/2] angles; when given, keys are canonical (unrotated) and each
+/// cell_cos, cell_sin (may be NULL): angles, row c at c * table_stride, with table_heads entries of dk/2
+/// (1: shared by every head; else one per kv head); when given, keys are canonical (unrotated) and each
 /// is rotated to its cell's angles inside the dot product (pre-RoPE attention), with no copy of the cache.
 void ck_attention_decode(const float *q, const float *keys, const float *values, int cells,
-                         int heads, int kv_heads, int d,
+                         int heads, int kv_heads, int dk, int dv, float scale,
                          const int32_t *cell_positions, const int32_t *cell_sequences,
                          int32_t query_position, int32_t sequence, int32_t window_low,
-                         const float *cell_cos, const float *cell_sin,
+                         const float *cell_cos, const float *cell_sin, int table_stride, int table_heads,
                          float *scores, float *out, float *probabilities);
 
 /// out[r, i] = silu(gate[r, i]) * up[r, i] for a fused [gate | up] row layout.
@@ -60,6 +62,13 @@ int ck_get_gemv_threads(void);
 
 /// dst[i] = (float)src[i] for i < count (exact). Returns -1 (and does nothing) like ck_half_gemv.
 int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst);
+
+/// Most vectors ck_sgemv_batch takes at once.
+enum { CK_BATCH_GEMV_MAX = 8 };
+
+/// y[b, :] = W x[b, :] for b < count, reading W once. w: [rows, columns] f32 row-major; x: [count, columns];
+/// y: [count, rows]. Returns -1 (and does nothing) unless 1 <= count <= CK_BATCH_GEMV_MAX; else 0.
+int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long count, float *y);
 
 /// Index of the first NaN or infinity among `count` 16-bit values, or -1.
 long ck_half_first_nonfinite(int format, const uint16_t *src, long count);

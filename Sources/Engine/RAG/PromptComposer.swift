@@ -187,12 +187,10 @@ public final class PromptComposer {
 
     /// The first `length` cells of a whole-prompt slice.
     static func prefixSlice(_ slice: CacheSlice, length: Int) throws -> CacheSlice {
-        let width = slice.geometry.cellWidth
-        let geometry = CacheGeometry(layers: slice.geometry.layers, kvHeads: slice.geometry.kvHeads,
-                                     headDimension: slice.geometry.headDimension, capacity: length)
+        let geometry = slice.geometry.with(capacity: length)
         return CacheSlice(geometry: geometry, relativePositions: Array(slice.relativePositions.prefix(length)),
-                          keys: slice.keys.map { Array($0.prefix(length * width)) },
-                          values: slice.values.map { Array($0.prefix(length * width)) })
+                          keys: slice.keys.map { Array($0.prefix(length * geometry.keyWidth)) },
+                          values: slice.values.map { Array($0.prefix(length * geometry.valueWidth)) })
     }
 
     /// The last `rows` of a `[allRows, heads, cells]` attention capture.

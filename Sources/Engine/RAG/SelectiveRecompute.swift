@@ -58,7 +58,7 @@ struct BlendRanking {
         cachedKeys = try cache.keys(layer: fresh.layer, sequence: 0, positions: chunkPositions)
         cachedValues = try cache.values(layer: fresh.layer, sequence: 0, positions: chunkPositions)
         visibleValues = try cache.values(layer: fresh.layer, sequence: 0, positions: visible)
-        let qWidth = fresh.heads * fresh.headDimension
+        let qWidth = fresh.heads * fresh.keyDimension
         let queryQueries = Array(fresh.queries[(chunkRows * qWidth)...])
         weights = try cache.attentionWeights(layer: fresh.layer, sequence: 0, queries: queryQueries, heads: fresh.heads, positions: visible)
     }
@@ -75,16 +75,15 @@ struct BlendRanking {
 
     /// Squared L2 distance of fresh and reused K (and/or V) per row and kv head: `[chunkRows, kv]`.
     private func deviations(keys useKeys: Bool, values useValues: Bool) -> [Float] {
-        let kv = fresh.kvHeads, d = fresh.headDimension
+        let kv = fresh.kvHeads, dk = fresh.keyDimension, dv = fresh.valueDimension
         var out = [Float](repeating: 0, count: chunkRows * kv)
         for row in 0..<chunkRows {
             for g in 0..<kv {
                 var total: Float = 0
-                let base = (row * kv + g) * d
-                for i in base..<(base + d) {
-                    if useKeys { let e = fresh.keys[i] - cachedKeys[i]; total += e * e }
-                    if useValues { let e = fresh.values[i] - cachedValues[i]; total += e * e }
-                }
+                let keyBase = (row * kv + g) * dk
+                let valueBase = (row * kv + g) * dv
+                if useKeys { for i in keyBase..<(keyBase + dk) { let e = fresh.keys[i] - cachedKeys[i]; total += e * e } }
+                if useValues { for i in valueBase..<(valueBase + dv) { let e = fresh.values[i] - cachedValues[i]; total += e * e } }
                 out[row * kv + g] = total
             }
         }
@@ -127,33 +126,35 @@ struct BlendRanking {
     /// and head, `p_j · ‖Δv_j + Δs_j (v_j − ō)‖`, with `p` the attention over the reused cache, `ō` its
     /// output and `Δs_j = q · Δk_j / √d`; summed over query rows and heads.
     private func outputChange() -> [Float] {
-        let heads = fresh.heads, kv = fresh.kvHeads, d = fresh.headDimension, n = visible.count
+        let heads = fresh.heads, kv = fresh.kvHeads, dk = fresh.keyDimension, dv = fresh.valueDimension, n = visible.count
         let group = heads / kv
-        let width = kv * d
-        let qWidth = heads * d
-        let scale = 1 / Float(d).squareRoot()
+        let keyWidth = kv * dk
+        let valueWidth = kv * dv
+        let qWidth = heads * dk
+        let scale = 1 / Float(fresh.headDimension).squareRoot()
         let columns = visibleIndexOfChunkRow
         var scores = [Float](repeating: 0, count: chunkRows)
-        var mean = [Float](repeating: 0, count: d)
+        var mean = [Float](repeating: 0, count: dv)
         for q in 0..<queryRows {
             for h in 0..<heads {
                 let g = h / group
                 let p = (q * heads + h) * n
-                for i in 0..<d { mean[i] = 0 }
+                for i in 0..<dv { mean[i] = 0 }
                 for j in 0..<n {
                     let weight = weights[p + j]
-                    let v = j * width + g * d
-                    for i in 0..<d { mean[i] += weight * visibleValues[v + i] }
+                    let v = j * valueWidth + g * dv
+                    for i in 0..<dv { mean[i] += weight * visibleValues[v + i] }
                 }
-                let query = (chunkRows + q) * qWidth + h * d
+                let query = (chunkRows + q) * qWidth + h * dk
                 for row in 0..<chunkRows where columns[row] >= 0 {
-                    let k = row * width + g * d
+                    let k = row * keyWidth + g * dk
+                    let v = row * valueWidth + g * dv
                     var ds: Float = 0
-                    for i in 0..<d { ds += fresh.queries[query + i] * (fresh.keys[k + i] - cachedKeys[k + i]) }
+                    for i in 0..<dk { ds += fresh.queries[query + i] * (fresh.keys[k + i] - cachedKeys[k + i]) }
                     ds *= scale
                     var norm: Float = 0
-                    for i in 0..<d {
-                        let e = (fresh.values[k + i] - cachedValues[k + i]) + ds * (cachedValues[k + i] - mean[i])
+                    for i in 0..<dv {
+                        let e = (fresh.values[v + i] - cachedValues[v + i]) + ds * (cachedValues[v + i] - mean[i])
                         norm += e * e
                     }
                     scores[row] += weights[p + columns[row]] * norm.squareRoot()

@@ -21,7 +21,9 @@ public struct TokenLogprob: Sendable, Equatable {
 public struct GeneratedToken: Sendable {
     public var token: Int
     /// Text that became complete with this token: "" inside a UTF-8 sequence or while a possible stop string
-    /// is held back; stop strings never appear. The last token of a stream also carries whatever was held.
+    /// is held back; stop strings never appear. The last token of a stream also carries whatever was held;
+    /// when the stream ends on EOS with text still held, the EOS token is streamed to carry it (EOS is
+    /// otherwise never streamed, nor counted in `completionTokens`).
     public var text: String
     /// The chosen token's logprob, when the job asked for `topLogprobs`.
     public var logprob: TokenLogprob?
@@ -40,6 +42,7 @@ public enum FinishReason: String, Sendable {
 public struct CompletionUsage: Sendable, Equatable {
     /// Prompt tokens as submitted.
     public var promptTokens: Int
+    /// Tokens generated (EOS not counted).
     public var completionTokens: Int
     /// Prompt tokens whose KV was reused from an earlier job of the tenant, not computed.
     public var cachedTokens: Int

@@ -34,7 +34,7 @@ public final class Scheduler: Sendable {
         context = try ContextWindow(requested: configuration.context, modelWindow: model.config.usableWindow).tokens
         let geometry = model.cacheGeometry(capacity: 1)
         // K, V and canonical K (anchored storage), f32.
-        let bytesPerToken = geometry.layers * geometry.cellWidth * 3 * MemoryLayout<Float>.stride
+        let bytesPerToken = geometry.layers * (2 * geometry.keyWidth + geometry.valueWidth) * MemoryLayout<Float>.stride
         self.bytesPerToken = bytesPerToken
         let (defaultTokens, overflow) = context.multipliedReportingOverflow(by: configuration.maxSequences)
         let tokens = configuration.kvMemoryBytes.map { $0 / bytesPerToken } ?? (overflow ? Int.max : defaultTokens)

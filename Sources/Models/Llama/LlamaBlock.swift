@@ -18,11 +18,11 @@ struct LlamaBlock {
                          segments: [RowSegment], positions: [[Int32]], cache: KVCache, weights: BlockWeights, workspace w: Workspace,
                          cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, captureWeights: Bool) -> [Float] {
         let hidden = config.hiddenSize
-        let qWidth = config.heads * config.headDimension
+        let qWidth = config.heads * config.keyDimension
         let projected = w.projected.reserve(rows * hidden)
         let captured = attention.attend(qkv: qkv, rows: rows, layer: layer, cells: cells, segments: segments, positions: positions,
                                         cache: cache, weights: weights, cos: cos, sin: sin,
-                                        queries: w.queries.reserve(rows * qWidth), attended: w.attended.reserve(rows * qWidth),
+                                        queries: w.queries.reserve(rows * qWidth), attended: w.attended.reserve(rows * config.heads * config.valueDimension),
                                         projected: projected, captureWeights: captureWeights, panel: &w.panel)
         Elementwise.add(projected, into: x, count: rows * hidden)
         return captured

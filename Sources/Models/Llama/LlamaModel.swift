@@ -83,8 +83,7 @@ public final class LlamaModel: CausalLanguageModel {
     }
 
     private func validate(cache: KVCache, probe: LayerProbe?) throws {
-        guard cache.geometry.layers == config.layers, cache.geometry.kvHeads == config.kvHeads,
-              cache.geometry.headDimension == config.headDimension, cache.rotary == rotary else {
+        guard cache.geometry.with(capacity: 1) == cacheGeometry(capacity: 1), cache.rotary == rotary else {
             throw ModelError.invalidInput("cache geometry \(cache.geometry) or its RoPE does not match the model")
         }
         if let probe, probe.select != nil {
@@ -116,8 +115,7 @@ public final class LlamaModel: CausalLanguageModel {
         var positions = positions
         var cells = cells
         let hidden = config.hiddenSize
-        let d = config.headDimension
-        let half = d / 2
+        let half = rotary.tableWidth  // floats per angle-table row
         let qkvWidth = config.qkvWidth
         let w = workspace
         let normed = w.normed.reserve(count * hidden)
@@ -132,7 +130,7 @@ public final class LlamaModel: CausalLanguageModel {
         for (layer, weights) in weights.blocks.enumerated() {
             Elementwise.rmsNorm(x, weight: weights.attentionNorm.pointer, rows: count, width: hidden,
                                 epsilon: config.rmsNormEpsilon, into: normed)
-            block.attention.project(normed, rows: count, weights: weights, cos: cos, sin: sin, into: qkv, panel: &w.panel)
+            block.attention.project(normed, rows: count, layer: layer, weights: weights, cos: cos, sin: sin, into: qkv, panel: &w.panel)
             if let probe, let select = probe.select, probe.selectionLayer == layer {
                 let kept = try select(fresh(qkv, rows: count, positions: positions, layer: layer, cos: cos, sin: sin))
                 try check(kept, rows: count, positions: positions, held: held)
@@ -162,25 +160,24 @@ public final class LlamaModel: CausalLanguageModel {
     /// A copy of the rows' fresh projections for a probe: queries rotated, keys rotated to the rows' positions.
     private func fresh(_ qkv: UnsafePointer<Float>, rows: Int, positions: [Int], layer: Int, cos: UnsafePointer<Float>,
                        sin: UnsafePointer<Float>) -> FreshProjections {
-        let d = config.headDimension
-        let qWidth = config.heads * d
-        let kvWidth = config.kvHeads * d
+        let qWidth = config.heads * config.keyDimension
+        let kvWidth = config.kvHeads * config.keyDimension
+        let valueWidth = config.kvHeads * config.valueDimension
         var queries = [Float](repeating: 0, count: rows * qWidth)
         var keys = [Float](repeating: 0, count: rows * kvWidth)
-        var values = [Float](repeating: 0, count: rows * kvWidth)
+        var values = [Float](repeating: 0, count: rows * valueWidth)
         for row in 0..<rows {
             let source = qkv + row * config.qkvWidth
             for i in 0..<qWidth { queries[row * qWidth + i] = source[i] }
-            for i in 0..<kvWidth {
-                keys[row * kvWidth + i] = source[qWidth + i]
-                values[row * kvWidth + i] = source[qWidth + kvWidth + i]
-            }
+            for i in 0..<kvWidth { keys[row * kvWidth + i] = source[qWidth + i] }
+            for i in 0..<valueWidth { values[row * valueWidth + i] = source[qWidth + kvWidth + i] }
         }
         keys.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            rotary.rotate(base, rows: rows, heads: config.kvHeads, rowStride: kvWidth, cos: cos, sin: sin)
+            rotary.rotate(base, rows: rows, heads: config.kvHeads, rowStride: kvWidth, cos: cos, sin: sin, layer: layer)
         }
-        return FreshProjections(layer: layer, heads: config.heads, kvHeads: config.kvHeads, headDimension: d, positions: positions,
+        return FreshProjections(layer: layer, heads: config.heads, kvHeads: config.kvHeads, headDimension: config.headDimension,
+                                keyDimension: config.keyDimension, valueDimension: config.valueDimension, positions: positions,
                                 queries: queries, keys: keys, values: values)
     }
 

@@ -5,7 +5,7 @@ extension LlamaWeights {
     /// that a model is never built from weights it would read out of bounds (`LlamaModel.init`).
     func checkShapes(against config: ModelConfig) throws {
         let hidden = config.hiddenSize
-        let qWidth = config.heads * config.headDimension
+        let oColumns = config.heads * config.valueDimension
         func matrix(_ name: String, _ matrix: Matrix, _ rows: Int, _ columns: Int) throws {
             guard matrix.rows == rows, matrix.columns == columns else {
                 throw ModelError.shapeMismatch(file: "weights", tensor: name, expected: [rows, columns], found: [matrix.rows, matrix.columns])
@@ -27,7 +27,7 @@ extension LlamaWeights {
             try vector(prefix + "post_attention_layernorm.weight", block.mlpNorm, hidden)
             try matrix(prefix + "self_attn.qkv", block.qkv, config.qkvWidth, hidden)
             if config.attentionBias { try vector(prefix + "self_attn.qkv.bias", block.qkvBias, config.qkvWidth) }
-            try matrix(prefix + "self_attn.o_proj.weight", block.output, hidden, qWidth)
+            try matrix(prefix + "self_attn.o_proj.weight", block.output, hidden, oColumns)
             try matrix(prefix + "mlp.gate_up", block.gateUp, 2 * config.intermediateSize, hidden)
             try matrix(prefix + "mlp.down_proj.weight", block.down, hidden, config.intermediateSize)
         }

@@ -1,0 +1,128 @@
+import Cache
+import Engine
+import Foundation
+import Kernels
+import Models
+import Pruning
+
+/// Speed of RoPE-aligned pruned models of real shapes (random weights) at a long context: the attention
+/// kernel alone (one prefill block of queries and one decode step over `context` cached tokens, every layer)
+/// and end to end (a prefill block and decode steps through the whole model).
+public struct RAPTiming {
+    public struct Row: Codable, Sendable {
+        public var shape: String
+        public var keep: Double
+        public var key_dimension: Int
+        public var value_dimension: Int
+        public var kv_bytes_per_token: Int
+        public var attention_params: Int
+        public var attention_flops_per_token: Double
+        public var context: Int
+        /// Attention of `prefill_rows` queries at the end of the context, all layers (best of the repeats).
+        public var prefill_rows: Int
+        public var prefill_attention_ms: Double
+        /// One decode query over the context, all layers (best of the repeats).
+        public var decode_attention_ms: Double
+        public var prefill_attention_ratio: Double
+        public var decode_attention_ratio: Double
+        /// Whole-model speed: the prefill block after `context - prefill_rows` cached tokens, then decode steps.
+        public var prefill_tok_s: Double
+        public var decode_tok_s: Double
+    }
+
+    public var context = 4096
+    public var prefillRows = 256
+    public var decodeSteps = 8
+    public var repeats = 3
+
+    public init() {}
+
+    /// The pruning that keeps the first `round(keep d/2)` pairs and `round(keep d)` value channels of every
+    /// head (for timing only the counts matter).
+    static func pruning(_ config: ModelConfig, keep: Double) -> RopePruning? {
+        guard keep < 1 else { return nil }
+        let d = config.headDimension
+        let pairs = PruningPlan.count(keep: keep, of: d / 2), channels = PruningPlan.count(keep: keep, of: d)
+        let heads = (0..<config.kvHeads)
+        return RopePruning(method: "rap", score: "timing",
+                           keptPairs: (0..<config.layers).map { _ in heads.map { _ in Array(0..<pairs) } },
+                           keptValueChannels: (0..<config.layers).map { _ in heads.map { _ in Array(0..<channels) } })
+    }
+
+    public func measure(shape: ModelShape, keeps: [Double], format: StorageFormat, progress: (String) -> Void) throws -> [Row] {
+        let base = try shape.config()
+        guard base.maxPositionEmbeddings > context + decodeSteps, prefillRows < context else {
+            throw EngineError.invalidParameter(name: "context", reason: "\(context) does not fit the \(shape.rawValue) window")
+        }
+        var rows: [Row] = []
+        for keep in keeps.sorted(by: >) {
+            progress("\(shape.rawValue) keep \(keep): building")
+            let config = try base.with(pruning: Self.pruning(base, keep: keep))
+            let model = try LlamaModel(config: config, weights: .random(config: config, format: format))
+            let cache = model.makeCache(capacity: context + decodeSteps)
+            try fill(cache, model: model, count: context)
+            progress("\(shape.rawValue) keep \(keep): attention")
+            let (prefill, decode) = attentionTimes(cache, model: model)
+            progress("\(shape.rawValue) keep \(keep): end to end")
+            cache.remove(sequence: 0, range: (context - prefillRows)..<context)
+            let tokens = (0..<prefillRows).map { ($0 * 7919 + 13) % config.vocabularySize }
+            let start = Clock.now()
+            let logits = try model.forward(tokens: tokens, positions: Array((context - prefillRows)..<context), cache: cache)
+            let prefillSeconds = Clock.now() - start
+            let decodeStart = Clock.now()
+            _ = try DecodeLoop(model: model, cache: cache).greedy(from: logits, at: context, count: decodeSteps)
+            let decodeSeconds = Clock.now() - decodeStart
+            let (params, flops) = RAPExperiment.attentionCost(model, context: context)
+            let reference = rows.first
+            rows.append(Row(shape: shape.rawValue, keep: keep, key_dimension: config.keyDimension, value_dimension: config.valueDimension,
+                            kv_bytes_per_token: model.cacheGeometry(capacity: 1).bytesPerToken, attention_params: params,
+                            attention_flops_per_token: flops, context: context, prefill_rows: prefillRows,
+                            prefill_attention_ms: prefill * 1000, decode_attention_ms: decode * 1000,
+                            prefill_attention_ratio: reference.map { prefill * 1000 / $0.prefill_attention_ms } ?? 1,
+                            decode_attention_ratio: reference.map { decode * 1000 / $0.decode_attention_ms } ?? 1,
+                            prefill_tok_s: Double(prefillRows) / prefillSeconds, decode_tok_s: Double(decodeSteps) / decodeSeconds))
+        }
+        return rows
+    }
+
+    /// Places `count` cells of random canonical K/V at positions `0..<count` (no prefill needed for timing).
+    private func fill(_ cache: KVCache, model: LlamaModel, count: Int) throws {
+        let geometry = cache.geometry.with(capacity: count)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
+        let keys = (0..<geometry.layers).map { _ in (0..<(count * geometry.keyWidth)).map { _ in next() } }
+        let values = (0..<geometry.layers).map { _ in (0..<(count * geometry.valueWidth)).map { _ in next() } }
+        try cache.importSlice(CacheSlice(geometry: geometry, relativePositions: Array(0..<count), keys: keys, values: values),
+                              sequence: 0, at: 0)
+    }
+
+    /// Best-of-`repeats` seconds of the attention kernel over every layer: `prefillRows` queries at the end of
+    /// the context, and one decode query after it.
+    private func attentionTimes(_ cache: KVCache, model: LlamaModel) -> (prefill: Double, decode: Double) {
+        let config = model.config
+        let queries = [Float](repeating: 0.01, count: prefillRows * config.heads * config.keyDimension)
+        var out = [Float](repeating: 0, count: prefillRows * config.heads * config.valueDimension)
+        let prefillPositions = ((context - prefillRows)..<context).map { Int32($0) }
+        func time(rows: Int, positions: [Int32]) -> Double {
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = Clock.now()
+                queries.withUnsafeBufferPointer { q in
+                    out.withUnsafeMutableBufferPointer { o in
+                        guard let q = q.baseAddress, let o = o.baseAddress else { return }
+                        for layer in 0..<config.layers {
+                            _ = cache.attend(layer: layer, queries: q, rows: rows, queryPositions: positions, sequence: 0,
+                                             heads: config.heads, window: nil, out: o)
+                        }
+                    }
+                }
+                best = min(best, Clock.now() - start)
+            }
+            return best
+        }
+        return (time(rows: prefillRows, positions: prefillPositions), time(rows: 1, positions: [Int32(context)]))
+    }
+}

@@ -1,0 +1,31 @@
+import Testing
+import TestSupport
+import Kernels
+
+/// f32 `Matrix.apply` of 2-8 rows (one pass over the weights, `ck_sgemv_batch`) against a double-precision
+/// product: small matrices (tail columns, one thread) and large ones (rows split with a second thread).
+@Suite struct BatchGEMVTests {
+    @Test(arguments: [(37, 45), (1101, 1000)])
+    func batchOfRowsMatchesTheProduct(rows: Int, columns: Int) throws {
+        var random = SplitMix(seed: 23)
+        let weights = FloatBuffer(count: rows * columns)
+        for i in 0..<weights.count { weights.pointer[i] = random.unit() }
+        let matrix = Matrix(rows: rows, columns: columns, storage: weights)
+        for count in 1...9 {
+            let input = (0..<(count * columns)).map { _ in random.unit() }
+            var expected = [Double](repeating: 0, count: count * rows)
+            for b in 0..<count {
+                for r in 0..<rows {
+                    var sum = 0.0
+                    for c in 0..<columns { sum += Double(weights.pointer[r * columns + c]) * Double(input[b * columns + c]) }
+                    expected[b * rows + r] = sum
+                }
+            }
+            var actual = [Float](repeating: .nan, count: count * rows)
+            matrix.apply(input, count: count, into: &actual)
+            // |x|, |w| < 1: each sum has `columns` terms below 1, so f32 rounding stays below 1e-6 * columns.
+            let difference = maxAbsoluteDifference(actual.map(Double.init), expected)
+            #expect(difference <= 1e-6 * Double(columns), "\(rows)x\(columns), \(count) rows: \(difference)")
+        }
+    }
+}

@@ -1,4 +1,4 @@
-/// One storage tier of the document library (memory, disk). Small on purpose: the library composes tiers.
+/// One storage tier of the document library (memory, disk, remote). Small on purpose: the library composes tiers.
 public protocol ChunkTier: Actor {
     /// The entry at `key`, or nil (a corrupt stored entry is discarded, counted, recorded and reported as nil).
     func entry(for key: ChunkKey) async -> ChunkEntry?
@@ -20,5 +20,8 @@ public struct TierStatistics: Sendable, Equatable, Codable {
     public var corrupt = 0
     /// Stores that did not reach this tier (disk full, read-only, vanished directory).
     public var storeFailures = 0
+    /// Operations that met a fault of the tier's service (remote tier: Redis down, slow, full) and went on
+    /// without it.
+    public var faults = 0
     public init() {}
 }

@@ -33,6 +33,7 @@ public actor DiskDocumentStore: DocumentStore {
             do {
                 var record = try Self.read(file)
                 guard record.id == id else { throw DocumentsError.invalidEntry(reason: "the file holds document \(record.id)") }
+                if let violation = record.violation() { throw DocumentsError.invalidEntry(reason: violation) }
                 if record.status == .processing {
                     record.status = .failed
                     record.failure = "ingest was interrupted by a server restart; ingest the document again"

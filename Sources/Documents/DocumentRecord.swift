@@ -74,4 +74,15 @@ public struct DocumentRecord: Sendable, Codable, Equatable {
         let hex = id.utf8.dropFirst(4)
         return id.hasPrefix("doc-") && hex.count == 32 && hex.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
+
+    /// Why a record read back from a store cannot be trusted (its id, owner, a chunk key or a token id), or nil.
+    func violation() -> String? {
+        guard Self.isWellFormedID(id) else { return "field id \(quoted(id)) is not doc-<32 hex>" }
+        guard (try? Namespace.tenant(id: owner)) != nil else { return "field owner \(quoted(owner)) is not a tenant id" }
+        if let bad = chunks.first(where: { $0.key.utf8.count != 64 || !$0.key.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) } }) {
+            return "field chunks holds key \(quoted(bad.key)), not a 64-hex content key"
+        }
+        guard (context + chunks.flatMap(\.tokens)).allSatisfy({ $0 >= 0 }) else { return "a token id is negative" }
+        return nil
+    }
 }

@@ -36,6 +36,8 @@ public struct Fingerprint: Sendable, Hashable, Codable {
 /// after (its context: BOS and system prompt, which its K/V depend on) and its token ids.
 public struct ChunkKey: Sendable, Hashable, Codable, CustomStringConvertible {
     public let hex: String
+    /// `Namespace.digest` of the chunk's namespace: the remote tier files the entry under it.
+    public let namespaceDigest: String
 
     public init(fingerprint: Fingerprint, namespace: Namespace, context: [Int] = [], tokens: [Int]) {
         var hasher = SHA256()
@@ -45,9 +47,8 @@ public struct ChunkKey: Sendable, Hashable, Codable, CustomStringConvertible {
             littleEndian.withUnsafeMutableBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
         hex = Fingerprint.hex(hasher.finalize())
+        namespaceDigest = namespace.digest
     }
-
-    init(hex: String) { self.hex = hex }
 
     public var description: String { String(hex.prefix(16)) }
 }

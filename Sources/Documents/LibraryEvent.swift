@@ -11,10 +11,14 @@ public struct LibraryEvent: Sendable, Equatable, Codable, CustomStringConvertibl
         case storeFailed
         /// A temporary file left by an interrupted writer was removed when the library opened.
         case removedTemporary
+        /// The remote tier's server stopped answering; the library goes on with its local tiers.
+        case remoteUnavailable
+        /// The remote tier's server answers again.
+        case remoteRestored
     }
 
     public let kind: Kind
-    /// The file concerned.
+    /// The file concerned (for the remote tier: the key, or the server's URL without its password).
     public let path: String
     /// Why, naming the field or the system error.
     public let reason: String
@@ -32,6 +36,8 @@ public struct LibraryEvent: Sendable, Equatable, Codable, CustomStringConvertibl
         case .discarded: return "discarded \(path): \(reason)"
         case .storeFailed: return "could not store \(path): \(reason) (kept in memory only)"
         case .removedTemporary: return "removed \(path): \(reason)"
+        case .remoteUnavailable: return "remote tier \(path) unavailable: \(reason) (going on with local tiers)"
+        case .remoteRestored: return "remote tier \(path) answers again"
         }
     }
 }

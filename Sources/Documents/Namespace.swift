@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// Who may see an entry: everyone (`shared`, written `public`) or one tenant. A tenant's lookups see its own
 /// entries and public ones; they never see another tenant's.
 ///
@@ -60,6 +63,12 @@ public struct Namespace: Sendable, Hashable, CustomStringConvertible {
         case .shared: return "public"
         case .tenant(let id): return "tenant:\(id)"
         }
+    }
+
+    /// 16 hex digits of SHA-256 of `description`: the namespace's part of a remote key, so one tenant's
+    /// entries can be listed, counted or cleared in a shared store without naming the tenant in the key.
+    public var digest: String {
+        String(Fingerprint.hex(SHA256.hash(data: Data("reanchor-namespace-v1\n\(description)".utf8))).prefix(16))
     }
 
     /// Namespaces a request in this namespace reads, most specific first.

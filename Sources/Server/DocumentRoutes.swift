@@ -44,7 +44,7 @@ struct DocumentRoutes: Sendable {
             limit = value
         }
         let after = query["after"].map(String.init)
-        let (records, hasMore) = await documents.store.page(visibleTo: context.tenant.name, after: after, limit: limit)
+        let (records, hasMore) = try await documents.store.page(visibleTo: context.tenant.name, after: after, limit: limit)
         return CompletionResponder.json(.object([
             ("object", .string("list")),
             ("data", .array(records.map(Self.output))),

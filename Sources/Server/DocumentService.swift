@@ -70,8 +70,8 @@ public final class DocumentService: Sendable {
             record.status = .failed
             record.failure = "\(error)"
         }
-        // Deleted meanwhile: stays deleted.
-        guard await store.record(id: record.id) != nil else { return }
+        // Deleted meanwhile: stays deleted (a store that cannot be read now leaves the record as it was).
+        guard (try? await store.record(id: record.id)) != nil else { return }
         try? await store.put(record)
     }
 
@@ -97,7 +97,7 @@ public final class DocumentService: Sendable {
     /// The record if `tenant` may read it, else the one not-found error, whether it is another tenant's
     /// private document or none at all (one code path, one answer).
     func visibleRecord(id: String, tenant: Tenant) async throws -> DocumentRecord {
-        guard let record = await store.record(id: id), record.isVisible(to: tenant.name) else { throw APIError.documentNotFound(id) }
+        guard let record = try await store.record(id: id), record.isVisible(to: tenant.name) else { throw APIError.documentNotFound(id) }
         return record
     }
 
@@ -108,7 +108,7 @@ public final class DocumentService: Sendable {
         if record.visibility == .public, !tenant.admin { throw APIError.publicDeleteNeedsAdmin(id) }
         let namespace = try record.namespace()
         guard try await store.remove(id: id) != nil else { throw APIError.documentNotFound(id) }
-        for chunk in record.chunks where !(await store.references(key: chunk.key, namespace: namespace, excluding: id)) {
+        for chunk in record.chunks where !(try await store.references(key: chunk.key, namespace: namespace, excluding: id)) {
             await library.remove(tokens: chunk.tokens, context: record.context, namespace: namespace)
         }
         return record

@@ -4,6 +4,7 @@ import Documents
 import Engine
 import Foundation
 import Models
+import RESP
 import Tokenizers
 
 
@@ -81,12 +82,15 @@ struct RAGCommand: AsyncParsableCommand {
     @Option(help: "Reuse mode: full, prefix, naive, anchored, blend.") var mode = ReuseMode.blend
     @Option(help: "Directory of the persistent document library (default: memory only).") var library: String?
     @Option(help: "Tenant id for a private namespace (default: public).") var tenant: String?
+    @Option(help: "Shared remote tier behind memory and disk: redis://[user:password@]host:port/db.") var remote: String?
+    @Option(help: "Seconds remote entries live (default: until Redis evicts them).") var remoteTtl: Double?
     @Option(parsing: .unconditional, help: "Tokens to generate (at most what fits the model's context after the prompt).") var maxTokens = 32
     @Flag(help: "Print the answer and the reuse figures as one JSON object.") var json = false
 
     func validate() throws {
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0, found \(maxTokens)") }
         if let library, library.isEmpty { throw ValidationError("--library is empty: give a directory path") }
+        if let remoteTtl, !(remoteTtl > 0 && remoteTtl < 1e9) { throw ValidationError("--remote-ttl must be a number of seconds > 0, found \(remoteTtl)") }
     }
 
     /// What `--json` prints.
@@ -104,6 +108,9 @@ struct RAGCommand: AsyncParsableCommand {
         var stop_reason: String
         var library_corrupt_discarded: Int
         var library_store_failures: Int
+        var remote_hits: Int?
+        var remote_faults: Int?
+        var remote_corrupt_discarded: Int?
         /// Entries discarded or not stored in this run: file and reason.
         var library_events: [String]
     }
@@ -112,7 +119,11 @@ struct RAGCommand: AsyncParsableCommand {
         let passages = try PassageReader.passages(at: docs)
         let languageModel = try model.load()
         let namespace = try tenant.map { try Namespace.tenant(id: $0) } ?? .shared
-        let store = try languageModel.library(path: library)
+        let geometry = try languageModel.model.libraryGeometry()
+        let remoteTier = try remote.map { text in
+            RemoteTier(url: try RedisURL(text), geometry: geometry, timeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) })
+        }
+        let store = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: geometry, path: library, remote: remoteTier)
         let composer = PromptComposer(model: languageModel.model, library: store, namespace: namespace)
         let prompt = RAGTemplate().prompt(passages: passages, question: question, tokenizer: languageModel.tokenizer,
                                           bos: languageModel.config.bosTokenID)
@@ -133,6 +144,8 @@ struct RAGCommand: AsyncParsableCommand {
                                 library_misses: composition.libraryMisses, completion_tokens: result.tokens.count,
                                 first_logits_ms: composition.seconds * 1000, stop_reason: result.stopReason.rawValue,
                                 library_corrupt_discarded: statistics.disk?.corrupt ?? 0, library_store_failures: statistics.disk?.storeFailures ?? 0,
+                                remote_hits: statistics.remote?.hits, remote_faults: statistics.remote?.faults,
+                                remote_corrupt_discarded: statistics.remote?.corrupt,
                                 library_events: events.map(\.description))
             print(try jsonText(report))
             return
@@ -145,5 +158,9 @@ struct RAGCommand: AsyncParsableCommand {
                           composition.recomputedTokens, composition.libraryHits, composition.libraryMisses, composition.seconds * 1000,
                           statistics.memory.entries, statistics.memory.bytes, statistics.disk?.corrupt ?? 0,
                           statistics.disk?.storeFailures ?? 0))
+        if let remote = statistics.remote {
+            printError("remote tier: \(remote.hits) hits, \(remote.misses) misses, \(remote.faults) faults, \(remote.corrupt) corrupt discarded, "
+                       + "\(remote.storeFailures) stores refused")
+        }
     }
 }

@@ -108,7 +108,7 @@ import Testing
         try await harness.test { client in
             let created = try await client.ingest(#"{"text": "Alpha's secret plan.\n\nIts second paragraph."}"#, as: DocumentsHarness.alpha)
             let id = try #require(created["id"] as? String)
-            let record = try #require(await documents.store.record(id: id))
+            let record = try #require(try await documents.store.record(id: id))
             let alphaSpace = try Namespace.tenant(id: "alpha")
             #expect(await documents.library.entry(tokens: record.chunks[0].tokens, context: record.context, exactly: alphaSpace) != nil)
 
@@ -128,7 +128,7 @@ import Testing
             let first = try await client.ingest(#"{"chunks": ["Shared paragraph.", "Only in the first."]}"#, as: DocumentsHarness.alpha)
             _ = try await client.ingest(#"{"chunks": ["Shared paragraph."]}"#, as: DocumentsHarness.alpha)
             let firstID = try #require(first["id"] as? String)
-            let firstRecord = try #require(await documents.store.record(id: firstID))
+            let firstRecord = try #require(try await documents.store.record(id: firstID))
             #expect(try await client.delete("/v1/documents/\(firstID)", headers: DocumentsHarness.alpha).status == .ok)
             #expect(await documents.library.entry(tokens: firstRecord.chunks[0].tokens, context: firstRecord.context, exactly: alphaSpace) != nil)
             #expect(await documents.library.entry(tokens: firstRecord.chunks[1].tokens, context: firstRecord.context, exactly: alphaSpace) == nil)
@@ -164,7 +164,7 @@ import Testing
             #expect(Set(alphaIDs).isDisjoint(with: Set(betaIDs)))
             // Beta's lookups of those tokens never return alpha's entry.
             let alphaID = try #require(alpha["id"] as? String)
-            let record = try #require(await documents.store.record(id: alphaID))
+            let record = try #require(try await documents.store.record(id: alphaID))
             let betaSpace = try Namespace.tenant(id: "beta")
             for chunk in record.chunks {
                 let found = await documents.library.lookup(tokens: chunk.tokens, context: record.context, namespace: betaSpace)

@@ -11,11 +11,19 @@ rows of the dropped value channels are zeroed. A dropped pair then adds exactly 
 its rotation) and a dropped value channel 0 to the output, so this is the pruned model computed by the
 stock attention (scale 1/sqrt(head_dim), every kept pair at its original frequency).
 
-The pruned checkpoint (what the Swift test loads) holds only the kept rows/columns, in the layout of
-`RopePruning` (Sources/Models/RopePruning.swift): kept pair j of a head at rows j and j + P, P kept pairs;
-config.json gains "rope_aligned_pruning" with the kept indices.
+The channel fixtures (chan-*) keep, per head, some whole pairs plus "lone" q/k channels whose partner is
+dropped (what RoPE-blind channel pruning keeps). The reference again zeroes every dropped q/k row of the
+unpruned model: a lone channel c of pair frequency w then contributes q_c k_c cos((t - s) w) to q_t.k_s,
+which the pruned checkpoint stores as the pair with a zero row in place of the partner. Heads keep
+different numbers of pairs and lone channels (first and second halves), with the same number of rotation
+slots S = pairs + lone.
 
-Writes Tests/ModelsTests/Fixtures/rap-<name>/{config.json, model.safetensors, expected.safetensors, prompts.json}.
+The pruned checkpoint (what the Swift test loads) holds only the kept rows/columns, in the layout of
+`RopePruning` (Sources/Models/RopePruning.swift): slot j of a head at rows j and j + S (kept pairs first,
+then one slot per lone channel); config.json gains "rope_aligned_pruning" with the
+kept indices ("lone_channels" for the chan-* fixtures).
+
+Writes Tests/ModelsTests/Fixtures/{rap,chan}-<name>/{config.json, model.safetensors, expected.safetensors, prompts.json}.
 """
 import json, os, shutil
 import torch
@@ -56,19 +64,47 @@ def choose(config, pairs, channels, seed):
     return kept_pairs, kept_values
 
 
-def key_rows(pairs, d):
-    """Original rows of one head that a pruned head keeps, in pruned order: kept pairs' first halves, then second."""
-    return pairs + [p + d // 2 for p in pairs]
+def choose_channels(config, slots, channels, seed):
+    """Random kept pairs and lone channels per head with `slots` rotation slots each, and value channels."""
+    g = torch.Generator().manual_seed(seed)
+    d = config.head_dim
+    half = d // 2
+    kept_pairs, lone = [], []
+    for _ in range(config.num_hidden_layers):
+        layer_pairs, layer_lone = [], []
+        for _ in range(config.num_key_value_heads):
+            # pairs p in [0, slots - 1]: at least one lone channel.
+            p = int(torch.randint(slots, (1,), generator=g))
+            count = slots - p
+            order = torch.randperm(half, generator=g).tolist()
+            pairs = sorted(order[:p])
+            others = order[p:p + count]
+            sides = torch.randint(2, (count,), generator=g).tolist()
+            layer_pairs.append(pairs)
+            layer_lone.append(sorted(i + half * side for i, side in zip(others, sides)))
+        kept_pairs.append(layer_pairs)
+        lone.append(layer_lone)
+    kept_values = [[sorted(torch.randperm(d, generator=g)[:channels].tolist()) for _ in range(config.num_key_value_heads)]
+                   for _ in range(config.num_hidden_layers)]
+    return kept_pairs, lone, kept_values
 
 
-def masked_logits(model, kept_pairs, kept_values):
+def key_rows(pairs, d, lone=()):
+    """Original rows of one head that a pruned head keeps, in pruned order: each slot's first half, then each
+    slot's second half (kept pairs, then one slot per lone channel); None is a zero row (a dropped partner)."""
+    half = d // 2
+    return (pairs + [c if c < half else None for c in lone] + [p + half for p in pairs]
+            + [c if c >= half else None for c in lone])
+
+
+def masked_logits(model, kept_pairs, kept_values, lone=None):
     config = model.config
     d, group = config.head_dim, config.num_attention_heads // config.num_key_value_heads
     with torch.no_grad():
         for layer, block in enumerate(model.model.layers):
             attn = block.self_attn
             for kv in range(config.num_key_value_heads):
-                drop_k = [i for i in range(d) if i not in key_rows(kept_pairs[layer][kv], d)]
+                drop_k = [i for i in range(d) if i not in key_rows(kept_pairs[layer][kv], d, lone[layer][kv] if lone else ())]
                 drop_v = [i for i in range(d) if i not in kept_values[layer][kv]]
                 heads = [(attn.k_proj, kv)] + [(attn.q_proj, kv * group + g) for g in range(group)]
                 for proj, head in heads:
@@ -89,7 +125,12 @@ def masked_logits(model, kept_pairs, kept_values):
     return out
 
 
-def pruned_tensors(state, config, kept_pairs, kept_values):
+def take_rows(tensor, rows):
+    """Rows of `tensor` (None: a zero row)."""
+    return torch.stack([tensor[r] if r is not None else torch.zeros_like(tensor[0]) for r in rows]).contiguous()
+
+
+def pruned_tensors(state, config, kept_pairs, kept_values, lone=None):
     d, group = config.head_dim, config.num_attention_heads // config.num_key_value_heads
     tensors = {}
     for name, tensor in state.items():
@@ -98,27 +139,33 @@ def pruned_tensors(state, config, kept_pairs, kept_values):
         prefix = f"model.layers.{layer}.self_attn."
         q_rows, k_rows, v_rows, o_columns = [], [], [], []
         for kv in range(config.num_key_value_heads):
-            k_rows += [kv * d + i for i in key_rows(kept_pairs[layer][kv], d)]
+            rows = key_rows(kept_pairs[layer][kv], d, lone[layer][kv] if lone else ())
+            k_rows += [kv * d + i if i is not None else None for i in rows]
             v_rows += [kv * d + i for i in kept_values[layer][kv]]
             for g in range(group):
                 head = kv * group + g
-                q_rows += [head * d + i for i in key_rows(kept_pairs[layer][kv], d)]
+                q_rows += [head * d + i if i is not None else None for i in rows]
                 o_columns += [head * d + i for i in kept_values[layer][kv]]
         for proj, rows in [("q_proj", q_rows), ("k_proj", k_rows), ("v_proj", v_rows)]:
-            tensors[prefix + proj + ".weight"] = state[prefix + proj + ".weight"][rows].contiguous()
+            tensors[prefix + proj + ".weight"] = take_rows(state[prefix + proj + ".weight"], rows)
             if prefix + proj + ".bias" in state:
-                tensors[prefix + proj + ".bias"] = state[prefix + proj + ".bias"][rows].contiguous()
+                tensors[prefix + proj + ".bias"] = take_rows(state[prefix + proj + ".bias"], rows)
         tensors[prefix + "o_proj.weight"] = state[prefix + "o_proj.weight"][:, o_columns].contiguous()
     if config.tie_word_embeddings:
         tensors.pop("lm_head.weight", None)
     return tensors
 
 
-def write(name, model, pairs, channels, seed):
+def write(name, model, pairs, channels, seed, lone_slots=None):
+    """`lone_slots` set: a channel fixture with that many rotation slots per head (`pairs` unused)."""
     config = model.config
-    kept_pairs, kept_values = choose(config, pairs, channels, seed)
+    if lone_slots is None:
+        kept_pairs, kept_values = choose(config, pairs, channels, seed)
+        lone = None
+    else:
+        kept_pairs, lone, kept_values = choose_channels(config, lone_slots, channels, seed)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    expected = masked_logits(model, kept_pairs, kept_values)
+    expected = masked_logits(model, kept_pairs, kept_values, lone)
     directory = os.path.join(MODELS, name)
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
@@ -126,10 +173,12 @@ def write(name, model, pairs, channels, seed):
     path = os.path.join(directory, "config.json")
     document = json.load(open(path))
     document["architectures"] = [type(model).__name__]
-    document["rope_aligned_pruning"] = {"method": "rap", "score": "random", "kept_pairs": kept_pairs,
-                                        "kept_value_channels": kept_values}
+    document["rope_aligned_pruning"] = {"method": "rap" if lone is None else "channel", "score": "random",
+                                        "kept_pairs": kept_pairs, "kept_value_channels": kept_values}
+    if lone is not None:
+        document["rope_aligned_pruning"]["lone_channels"] = lone
     json.dump(document, open(path, "w"), indent=1)
-    save_file(pruned_tensors(state, config, kept_pairs, kept_values), os.path.join(directory, "model.safetensors"),
+    save_file(pruned_tensors(state, config, kept_pairs, kept_values, lone), os.path.join(directory, "model.safetensors"),
               metadata={"format": "pt"})
     save_file(expected, os.path.join(directory, "expected.safetensors"))
     json.dump(PROMPTS, open(os.path.join(directory, "prompts.json"), "w"))
@@ -143,6 +192,12 @@ def main():
     m = Qwen2ForCausalLM(Qwen2Config(**TINY, tie_word_embeddings=False)).eval()
     randomize(m, 23)
     write("rap-qwen2-bias", m, pairs=3, channels=16, seed=24)
+    m = LlamaForCausalLM(LlamaConfig(**TINY, tie_word_embeddings=True, rope_parameters={"rope_type": "default", "rope_theta": 500.0})).eval()
+    randomize(m, 25)
+    write("chan-llama", m, pairs=None, channels=12, seed=26, lone_slots=5)
+    m = Qwen2ForCausalLM(Qwen2Config(**TINY, tie_word_embeddings=False)).eval()
+    randomize(m, 27)
+    write("chan-qwen2-bias", m, pairs=None, channels=9, seed=28, lone_slots=6)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,23 @@ typedef struct {
     float *scores, *out, *probabilities;
 } attention_job;
 
+// Lanes [0, r) set, for the last r (1 to 7) floats of a row: pruned heads (widths such as 44 or 45) finish in
+// one masked vector step instead of a scalar loop. vmaskmovps never touches the masked-off addresses.
+static const int32_t tail_lanes[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+static inline __m256i tail_mask(int r) { return _mm256_loadu_si256((const __m256i *)(tail_lanes + 8 - r)); }
+
 static inline float dot(const float *a, const float *b, int n) {
     __m256 acc = _mm256_setzero_ps();
     int i = 0;
     for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    if (i < n) {
+        __m256i m = tail_mask(n - i);
+        acc = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), acc);
+    }
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    float total = _mm_cvtss_f32(s);
-    for (; i < n; i++) total += a[i] * b[i];
-    return total;
+    return _mm_cvtss_f32(s);
 }
 
 // q · R(angles) k for the half-split RoPE layout: pairs (k[i], k[i + d/2]) rotate by angle i.
@@ -39,16 +46,24 @@ static inline float dot_rotated(const float *q, const float *k, const float *c, 
         acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), r1, acc);
         acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + half + i), r2, acc);
     }
+    if (i < half) {
+        __m256i m = tail_mask(half - i);
+        __m256 k1 = _mm256_maskload_ps(k + i, m), k2 = _mm256_maskload_ps(k + half + i, m);
+        __m256 cv = _mm256_maskload_ps(c + i, m), sv = _mm256_maskload_ps(s + i, m);
+        __m256 r1 = _mm256_fmsub_ps(k1, cv, _mm256_mul_ps(k2, sv));
+        __m256 r2 = _mm256_fmadd_ps(k2, cv, _mm256_mul_ps(k1, sv));
+        acc = _mm256_fmadd_ps(_mm256_maskload_ps(q + i, m), r1, acc);
+        acc = _mm256_fmadd_ps(_mm256_maskload_ps(q + half + i, m), r2, acc);
+    }
     __m128 t = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     t = _mm_add_ps(t, _mm_movehl_ps(t, t));
     t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));
-    float total = _mm_cvtss_f32(t);
-    for (; i < half; i++) total += q[i] * (k[i] * c[i] - k[half + i] * s[i]) + q[half + i] * (k[half + i] * c[i] + k[i] * s[i]);
-    return total;
+    return _mm_cvtss_f32(t);
 }
 
 static void attention_heads(const attention_job *job, int begin, int end) {
     int dk = job->dk, dv = job->dv, group = job->heads / job->kv_heads;
+    __m256i value_tail = tail_mask(dv % 8 ? dv % 8 : 8);
     int key_stride = job->kv_heads * dk, value_stride = job->kv_heads * dv;
     float scale = job->scale;
     for (int kv = begin; kv < end; kv++) {
@@ -82,7 +97,10 @@ static void attention_heads(const attention_job *job, int begin, int end) {
                 int i = 0;
                 __m256 pv = _mm256_set1_ps(p);
                 for (; i + 8 <= dv; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(o + i)));
-                for (; i < dv; i++) o[i] += p * v[i];
+                if (i < dv) {
+                    __m256 sum = _mm256_fmadd_ps(pv, _mm256_maskload_ps(v + i, value_tail), _mm256_maskload_ps(o + i, value_tail));
+                    _mm256_maskstore_ps(o + i, value_tail, sum);
+                }
             }
         }
     }

@@ -100,7 +100,7 @@ public struct ModelConfig: Sendable, Equatable {
                         slidingWindow: slidingWindow, bosTokenID: bosTokenID, eosTokenIDs: eosTokenIDs, pruning: pruning)
     }
 
-    /// Width of one head's query and key: `headDimension`, or `2 P` when RoPE-aligned pruned.
+    /// Width of one head's query and key: `headDimension`, or `2 S` (rotation slots) when pruned.
     public var keyDimension: Int { pruning?.keyDimension ?? headDimension }
 
     /// Width of one head's value (and of its slice of the attention output): `headDimension`, or the kept
@@ -111,10 +111,11 @@ public struct ModelConfig: Sendable, Equatable {
     /// (bounded by the limits checked in `init`).
     public var qkvWidth: Int { (heads + kvHeads) * keyDimension + kvHeads * valueDimension }
 
-    /// The RoPE this config describes: per-layer, per-head kept-frequency tables when pruned.
+    /// The RoPE this config describes: per-layer, per-head kept-frequency tables when pruned (a lone
+    /// channel's slot rotates at its pair's frequency).
     public var rotary: RotaryEmbedding {
         let full = RotaryEmbedding(headDimension: headDimension, theta: ropeTheta, scaling: ropeScaling)
         guard let pruning else { return full }
-        return full.keeping(pairs: pruning.keptPairs)
+        return full.keeping(pairs: pruning.rotarySlots(headDimension: headDimension))
     }
 }

@@ -1,14 +1,12 @@
 import Foundation
 import Models
 
-/// Writes a RoPE-aligned pruned checkpoint: the source's tensors with the pruned rows of `q_proj`, `k_proj`,
-/// `v_proj` (and their biases) and columns of `o_proj` removed, each tensor in its source dtype, one
-/// `model.safetensors`; `config.json` with the `rope_aligned_pruning` field (`RopePruning`); every other
-/// file of the source directory (tokenizer, generation config) copied.
+/// Writes a pruned checkpoint: the source's tensors with the pruned rows of `q_proj`, `k_proj`, `v_proj`
+/// (and their biases) and columns of `o_proj` removed, q/k rows in the slot order of
+/// `RopePruning.keyRows` (a zero row pads an odd count of lone channels), each tensor in its source dtype,
+/// one `model.safetensors`; `config.json` with the `rope_aligned_pruning` field (`RopePruning`); every
+/// other file of the source directory (tokenizer, generation config) copied.
 public enum PrunedCheckpoint {
-    /// Rows of one original head (`d` wide) that a pruned head keeps, in pruned order: the kept pairs'
-    /// first halves, then their second halves (pair `i` is dims `i` and `i + d/2`).
-    public static func keyRows(pairs: [Int], headDimension d: Int) -> [Int] { pairs + pairs.map { $0 + d / 2 } }
 
     public static func write(source: URL, config: ModelConfig, pruning: RopePruning, to output: URL) throws {
         guard config.pruning == nil else {
@@ -50,11 +48,14 @@ public enum PrunedCheckpoint {
         guard parts.count == 6, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]), layer >= 0,
               layer < config.layers, parts[3] == "self_attn" else { return (shape, values) }
         let d = config.headDimension, group = config.heads / config.kvHeads
-        let pairs = pruning.keptPairs[layer], channels = pruning.keptValueChannels[layer]
-        let rows: [Int]
+        let channels = pruning.keptValueChannels[layer]
+        func keyRows(_ head: Int, kvHead: Int) -> [Int?] {
+            pruning.keyRows(layer: layer, head: kvHead, headDimension: d).map { $0.map { head * d + $0 } }
+        }
+        let rows: [Int?]
         switch parts[4] {
-        case "q_proj": rows = (0..<config.heads).flatMap { h in keyRows(pairs: pairs[h / group], headDimension: d).map { h * d + $0 } }
-        case "k_proj": rows = (0..<config.kvHeads).flatMap { g in keyRows(pairs: pairs[g], headDimension: d).map { g * d + $0 } }
+        case "q_proj": rows = (0..<config.heads).flatMap { h in keyRows(h, kvHead: h / group) }
+        case "k_proj": rows = (0..<config.kvHeads).flatMap { g in keyRows(g, kvHead: g) }
         case "v_proj": rows = (0..<config.kvHeads).flatMap { g in channels[g].map { g * d + $0 } }
         case "o_proj":
             guard shape.count == 2 else { return (shape, values) }
@@ -69,7 +70,11 @@ public enum PrunedCheckpoint {
         let width = shape.count == 2 ? shape[1] : 1
         var kept = [Float]()
         kept.reserveCapacity(rows.count * width)
-        for r in rows { kept.append(contentsOf: values[(r * width)..<((r + 1) * width)]) }
+        for row in rows {
+            if let r = row { kept.append(contentsOf: values[(r * width)..<((r + 1) * width)]) } else {
+                kept.append(contentsOf: repeatElement(0, count: width))
+            }
+        }
         return (shape.count == 2 ? [rows.count, width] : [rows.count], kept)
     }
 

@@ -7,15 +7,16 @@ import Engine
 struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
-        abstract: "Redraw the SVG figure of a saved rope-modes or rag report.",
+        abstract: "Redraw the SVG figure of a saved rope-modes, rag or rap report.",
         discussion: "Example: reanchor bench plot --json docs/rope-modes.json --plot docs/rope-modes.svg")
 
     enum Kind: String, CaseIterable, ExpressibleByArgument {
         case ropeModes = "rope-modes"
         case rag
+        case rap
     }
 
-    @Option(help: "The JSON report written by `bench rope-modes --json` or `bench rag --json`.") var json: String
+    @Option(help: "The JSON report written by `bench rope-modes --json`, `bench rag --json` or `bench rap --json`.") var json: String
     @Option(help: "Write the SVG figure here.") var plot: String
     @Option(help: "The report's experiment (default: recognised from the JSON).") var kind: Kind?
 
@@ -27,8 +28,10 @@ struct PlotCommand: ParsableCommand {
             chart = try decode(RopeModesExperiment.Report.self, from: data, as: .ropeModes).chart()
         case .rag?:
             chart = try decode(RAGExperiment.Report.self, from: data, as: .rag).chart()
+        case .rap?:
+            chart = try decode(RAPReport.self, from: data, as: .rap).chart()
         case nil:
-            throw OptionError("--json \(json) is neither a rope-modes nor a rag report (give --kind to see why it does not decode)")
+            throw OptionError("--json \(json) is neither a rope-modes, a rag nor a rap report (give --kind to see why it does not decode)")
         }
         do {
             try Data(chart.render().utf8).write(to: URL(fileURLWithPath: plot))
@@ -42,6 +45,7 @@ struct PlotCommand: ParsableCommand {
     static func recognise(_ data: Data) -> Kind? {
         if (try? JSONDecoder().decode(RopeModesExperiment.Report.self, from: data)) != nil { return .ropeModes }
         if (try? JSONDecoder().decode(RAGExperiment.Report.self, from: data)) != nil { return .rag }
+        if (try? JSONDecoder().decode(RAPReport.self, from: data)) != nil { return .rap }
         return nil
     }
 

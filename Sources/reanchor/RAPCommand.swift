@@ -13,7 +13,8 @@ struct RAPBenchCommand: ParsableCommand {
         abstract: "RoPE-aligned pruning: KV bytes, attention params/FLOPs, perplexity and attention time per keep ratio.",
         discussion: """
         Quality: --model is calibrated on the first --tokens tokens of --calibration, pruned at every --keep ratio \
-        with each pair score (energy, output), and scored on up to --limit tokens of --text at the model's window. \
+        with each --method (rap with each pair score, energy and output; channel, the RoPE-blind baseline at the \
+        same q/k budget), and scored on up to --limit tokens of --text at the model's window. \
         Timing: random-weight --timing-shapes models (bf16 weights) pruned at every ratio, with --context cached \
         tokens: the attention kernel for a 256-query prefill block and one decode query (all layers), and the whole \
         model's prefill and decode speed there.
@@ -21,6 +22,8 @@ struct RAPBenchCommand: ParsableCommand {
 
     @Option(help: "Trained model directories, comma-separated.", transform: { $0.split(separator: ",").map(String.init) }) var model: [String]
     @Option(help: "Keep ratios, comma-separated, each in (0, 1] (1 is always added).", transform: doubleList) var keep: [Double] = [1, 0.9, 0.8, 0.7, 0.5]
+    @Option(help: "Pruning methods, comma-separated: rap, channel.", transform: methodList) var method: [PruningMethod] = PruningMethod.allCases
+    @Option(help: "Pair scores of rap, comma-separated: energy, output.", transform: scoreList) var score: [PairScore] = PairScore.allCases
     @Option(help: "UTF-8 calibration texts: one, or one per model (comma-separated).", transform: { $0.split(separator: ",").map(String.init) })
     var calibration: [String]
     @Option(help: "UTF-8 evaluation texts: one, or one per model (comma-separated); a model's evaluation starts after its calibration tokens when both are the same file.",
@@ -46,7 +49,7 @@ struct RAPBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let experiment = try validated { try RAPExperiment(keeps: keep) }
+        let experiment = try validated { try RAPExperiment(keeps: keep, scores: score, methods: method) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reanchor-rap-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var quality: [RAPExperiment.QualityRow] = []
@@ -82,10 +85,11 @@ struct RAPBenchCommand: ParsableCommand {
     func printTables(_ report: RAPReport) {
         say("\nQuality: model, method, keep, pairs, v channels, KV B/token (ratio), attn params (ratio), attn MFLOP/token (ratio) @ctx, PPL (ratio)")
         for r in report.quality {
+            let lone = r.lone_fraction.map { $0 > 0 ? String(format: "  (%.0f%% of kept q/k dims lone)", $0 * 100) : "" } ?? ""
             say("  " + r.model.padding(toLength: 17, withPad: " ", startingAt: 0) + r.method.padding(toLength: 11, withPad: " ", startingAt: 0)
                 + String(format: " %.2f %3d %3d %7d (%.3f) %9d (%.3f) %8.2f (%.3f) @%d %8.3f (%.3f)", r.keep, r.kept_pairs, r.value_channels,
                          r.kv_bytes_per_token, r.kv_bytes_ratio, r.attention_params, r.attention_params_ratio,
-                         r.attention_flops_per_token / 1e6, r.attention_flops_ratio, r.context, r.perplexity, r.perplexity_ratio))
+                         r.attention_flops_per_token / 1e6, r.attention_flops_ratio, r.context, r.perplexity, r.perplexity_ratio) + lone)
         }
         say("\nTiming: shape, keep, dk, dv, KV B/token, attention ms prefill block (ratio), decode (ratio), prefill tok/s, decode tok/s")
         for r in report.timing {
@@ -94,5 +98,19 @@ struct RAPBenchCommand: ParsableCommand {
                          r.kv_bytes_per_token, r.prefill_attention_ms, r.prefill_attention_ratio, r.decode_attention_ms,
                          r.decode_attention_ratio, r.prefill_tok_s, r.decode_tok_s))
         }
+    }
+}
+
+@Sendable private func methodList(_ text: String) throws -> [PruningMethod] {
+    try text.split(separator: ",").map { name in
+        guard let method = PruningMethod(rawValue: String(name)) else { throw ValidationError("--method: unknown \(name) (rap, channel)") }
+        return method
+    }
+}
+
+@Sendable private func scoreList(_ text: String) throws -> [PairScore] {
+    try text.split(separator: ",").map { name in
+        guard let score = PairScore(rawValue: String(name)) else { throw ValidationError("--score: unknown \(name) (energy, output)") }
+        return score
     }
 }

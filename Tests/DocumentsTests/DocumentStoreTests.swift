@@ -78,6 +78,7 @@ import Testing
     @Test(.enabled(if: LocalRedisServer.executable != nil, "redis-server is not installed: apt-get install redis-server"))
     func redisStoreFollowsTheSameRulesAndIsSharedByReplicas() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let a = RedisDocumentStore(client: RedisClient(url: try server.url()))
         let b = RedisDocumentStore(client: RedisClient(url: try server.url()))
         try await Self.exercise(a, other: b)
@@ -86,6 +87,7 @@ import Testing
     @Test(.enabled(if: LocalRedisServer.executable != nil, "redis-server is not installed: apt-get install redis-server"))
     func redisStoreDropsACorruptOrForgedRecord() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url())
         let store = RedisDocumentStore(client: client)
         let junk = DocumentRecord.newID()

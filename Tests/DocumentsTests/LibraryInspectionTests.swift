@@ -36,6 +36,7 @@ import Testing
     @Test(.enabled(if: LocalRedisServer.executable != nil, "redis-server is not installed: apt-get install redis-server"))
     func remoteListingVerifyAndClear() async throws {
         let server = try LocalRedisServer()
+        defer { withExtendedLifetime(server) {} }  // the server (killed on deinit) lives to the end of the test
         let client = RedisClient(url: try server.url())
         let tier = RemoteTier(client: client, geometry: try TestEntries.model)
         let alice = try Namespace.tenant(id: "alice")

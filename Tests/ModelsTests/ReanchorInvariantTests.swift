@@ -6,14 +6,16 @@ import Cache
 import Kernels
 
 /// The position-independence invariants, for every key-storage mode, on real transformer layers (and on
-/// RoPE-aligned pruned models: `rap-*`, per-head kept-frequency tables and narrower keys and values).
+/// RoPE-aligned pruned models: `rap-*`, per-head kept-frequency tables and narrower keys and values; and on
+/// channel-pruned ones: `chan-*`, whose lone channels rotate beside a zero row at their pair's frequency).
 @Suite struct ReanchorInvariantTests {
     static let modes = KeyStorage.allCases
     let tokens = [1, 17, 42, 5, 77, 63, 8, 91, 30, 12, 55]
     let next = 44
 
     /// Tokens prefilled at [0, n) then shifted by d give the next-token logits of a fresh prefill at [d, d + n).
-    @Test(arguments: modes, ["llama-tied", "llama3-scaling", "qwen2-bias", "llama-linear-scaling", "rap-llama", "rap-qwen2-bias"])
+    @Test(arguments: modes, ["llama-tied", "llama3-scaling", "qwen2-bias", "llama-linear-scaling", "rap-llama", "rap-qwen2-bias",
+                                    "chan-llama", "chan-qwen2-bias"])
     func shiftedCacheEqualsFreshPrefillAtNewPositions(storage: KeyStorage, name: String) throws {
         let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
@@ -32,7 +34,7 @@ import Kernels
     }
 
     /// Every mode reproduces transformers' logits (the storage mode changes nothing a model computes).
-    @Test(arguments: modes, ["llama-tied", "rap-llama"])
+    @Test(arguments: modes, ["llama-tied", "rap-llama", "chan-qwen2-bias"])
     func everyModeMatchesTheReference(storage: KeyStorage, name: String) throws {
         let directory = Fixtures.model(name)
         let model = try LlamaModel(directory: directory)
@@ -58,7 +60,7 @@ import Kernels
     /// next token's logits of `anchored` and `pre` caches bit-identical to those of a cache that never
     /// moved (so a stale angle table or a lossy re-derivation would fail); `post` (delta rotation of
     /// rotated keys) drifts.
-    @Test(arguments: ["llama-tied", "rap-llama"])
+    @Test(arguments: ["llama-tied", "rap-llama", "chan-llama"])
     func anchoredKeysDoNotDriftUnderRepeatedShifts(name: String) throws {
         let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
@@ -93,7 +95,7 @@ import Kernels
     }
 
     /// A range exported at one place and imported at another equals a fresh prefill there.
-    @Test(arguments: modes, ["llama3-scaling", "rap-qwen2-bias"])
+    @Test(arguments: modes, ["llama3-scaling", "rap-qwen2-bias", "chan-qwen2-bias"])
     func exportedSliceReanchorsAnywhere(storage: KeyStorage, name: String) throws {
         let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count
@@ -114,7 +116,7 @@ import Kernels
     /// Truncation (remove the middle, shift the tail down) re-anchors the surviving cells exactly: the
     /// result equals placing the same cells at the new positions through export/import. (It is not a fresh
     /// prefill of the survivors: their deeper-layer K/V still carry the removed context.)
-    @Test(arguments: modes, ["llama-tied", "rap-llama"])
+    @Test(arguments: modes, ["llama-tied", "rap-llama", "chan-qwen2-bias"])
     func truncateAndShiftEqualsPlacingTheSurvivors(storage: KeyStorage, name: String) throws {
         let model = try LlamaModel(directory: Fixtures.model(name))
         let n = tokens.count

@@ -7,7 +7,8 @@ import Kernels
 /// Logits at every position against golden output of Hugging Face transformers (scripts/make_fixtures.py).
 @Suite struct ReferenceLogitsTests {
     static let models = ["llama-tied", "llama-untied-sharded", "llama3-scaling", "llama-linear-scaling", "llama-bf16",
-                         "llama-f16", "mistral", "qwen2-bias", "llama-aliased-head", "rap-llama", "rap-qwen2-bias"]
+                         "llama-f16", "mistral", "qwen2-bias", "llama-aliased-head", "rap-llama", "rap-qwen2-bias",
+                         "chan-llama", "chan-qwen2-bias"]
 
     @Test(arguments: models)
     func logitsMatchTransformers(name: String) throws {
@@ -29,7 +30,7 @@ import Kernels
     }
 
     /// Decoding token by token through the cache gives the same logits as one batched prefill.
-    @Test(arguments: ["llama-tied", "qwen2-bias", "llama3-scaling", "rap-llama"])
+    @Test(arguments: ["llama-tied", "qwen2-bias", "llama3-scaling", "rap-llama", "chan-qwen2-bias"])
     func incrementalDecodeMatchesPrefill(name: String) throws {
         let model = try LlamaModel(directory: Fixtures.model(name))
         let tokens = [1, 17, 42, 5, 77, 63, 8, 91, 30]

@@ -13,10 +13,10 @@ import Models
     static let calibration = (0..<48).map { ($0 * 733 + 11) % 4096 }
     static let prompt = [0, 812, 77, 1033, 5, 2900, 41, 17, 3999, 260]
 
-    func pruned(keep: Double, score: PairScore) throws -> (original: LlamaModel, plan: PruningPlan, pruned: LlamaModel) {
+    func pruned(keep: Double, score: PairScore, method: PruningMethod = .rap) throws -> (original: LlamaModel, plan: PruningPlan, pruned: LlamaModel) {
         let original = try LlamaModel(directory: Self.directory, format: .f32)
         let plan = try PruningPlan(model: original, calibration: try CalibrationProjections(model: original, tokens: Self.calibration),
-                                   keep: keep, score: score)
+                                   keep: keep, score: score, method: method)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("reanchor-prune-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
         try PrunedCheckpoint.write(source: Self.directory, config: original.config, pruning: plan.pruning, to: output)
@@ -34,9 +34,11 @@ import Models
         #expect(try logits(pruned) == (try logits(original)))
     }
 
-    @Test(arguments: PairScore.allCases)
-    func aPrunedCheckpointEqualsTheMaskedOriginal(score: PairScore) throws {
-        let (original, plan, pruned) = try pruned(keep: 0.5, score: score)
+    /// `rap` with each pair score, and `channel` (single q/k channels; a lone channel's dropped partner is a
+    /// zero row in the checkpoint and zeroed in the original).
+    @Test(arguments: [(PruningMethod.rap, PairScore.energy), (.rap, .output), (.channel, .energy)])
+    func aPrunedCheckpointEqualsTheMaskedOriginal(method: PruningMethod, score: PairScore) throws {
+        let (original, plan, pruned) = try pruned(keep: 0.5, score: score, method: method)
         let config = original.config
         #expect(pruned.config.keyDimension == 16 && pruned.config.valueDimension == 16)
         #expect(pruned.cacheGeometry(capacity: 1).bytesPerToken * 2 == original.cacheGeometry(capacity: 1).bytesPerToken)
@@ -44,12 +46,13 @@ import Models
         let d = config.headDimension, group = config.heads / config.kvHeads
         let blocks = try original.weights.blocks.enumerated().map { layer, block in
             var kept = Set<Int>()
+            func keyRows(_ g: Int) -> [Int] { plan.pruning.keyRows(layer: layer, head: g, headDimension: d).compactMap { $0 } }
             for h in 0..<config.heads {
-                kept.formUnion(PrunedCheckpoint.keyRows(pairs: plan.pruning.keptPairs[layer][h / group], headDimension: d).map { h * d + $0 })
+                kept.formUnion(keyRows(h / group).map { h * d + $0 })
             }
             for g in 0..<config.kvHeads {
                 let kOffset = config.heads * d + g * d
-                kept.formUnion(PrunedCheckpoint.keyRows(pairs: plan.pruning.keptPairs[layer][g], headDimension: d).map { kOffset + $0 })
+                kept.formUnion(keyRows(g).map { kOffset + $0 })
                 kept.formUnion(plan.pruning.keptValueChannels[layer][g].map { (config.heads + config.kvHeads) * d + g * d + $0 })
             }
             let qkv = Matrix(rows: block.qkv.rows, columns: block.qkv.columns, format: .f32)
@@ -64,6 +67,27 @@ import Models
         #expect(difference <= 1e-4, "max |Δlogit| = \(difference)")
         // And pruning changed the model (the test above could not pass by accident).
         #expect(maxAbsoluteDifference(try logits(pruned), try logits(original)) > 1e-3)
+    }
+
+    /// `channel` fills as many rotation slots per head as `rap` has pairs (the same KV bytes), channel by
+    /// channel: on books-5m some partners are dropped (lone channels exist), so fewer q/k dims are kept.
+    @Test func channelKeepsTheSameBudgetAsRAP() throws {
+        let original = try LlamaModel(directory: Self.directory, format: .f32)
+        let calibration = try CalibrationProjections(model: original, tokens: Self.calibration)
+        for keep in [0.9, 0.7, 0.5] {
+            let rap = try PruningPlan(model: original, calibration: calibration, keep: keep, score: .energy).pruning
+            let channel = try PruningPlan(model: original, calibration: calibration, keep: keep, score: .energy, method: .channel).pruning
+            #expect(channel.method == "channel" && channel.keyDimension == rap.keyDimension && channel.valueDimension == rap.valueDimension)
+            for (layer, heads) in channel.keptPairs.enumerated() {
+                for head in heads.indices {
+                    #expect(heads[head].count + channel.lone(layer: layer, head: head).count == rap.slotsPerHead)
+                }
+            }
+            #expect(!channel.loneChannels.isEmpty, "keep \(keep): the RoPE-blind choice kept every partner")
+        }
+        #expect(PruningPlan.split(channels: [0, 2, 5, 16, 18, 31], headDimension: 32) == (pairs: [0, 2], lone: [5, 31]))
+        // Ranking 5, 1, 4, 0, 7, ... over d = 8: 5 and 1 share pair 1, 4 and 0 pair 0; 7 would need a third slot.
+        #expect(PruningPlan.prefix([3, 8, 1, 0, 5, 9, 0.5, 2], slots: 2) == [0, 1, 4, 5])
     }
 
     @Test func countsAndSelection() throws {

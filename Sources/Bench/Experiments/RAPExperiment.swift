@@ -4,18 +4,25 @@ import Kernels
 import Models
 import Pruning
 
-/// The RoPE-aligned pruning experiment (`reanchor bench rap`): per keep ratio and pair score, what a pruned
-/// model saves (KV bytes per token, attention parameters and FLOPs) and what it costs in perplexity, on a
-/// trained model calibrated on one text and evaluated on another.
+/// The RoPE-aligned pruning experiment (`reanchor bench rap`): per keep ratio and method (`rap` with each pair
+/// score, and the RoPE-blind `channel` baseline at the same budget), what a pruned model saves (KV bytes per
+/// token, attention parameters and FLOPs) and what it costs in perplexity, on a trained model calibrated on
+/// one text and evaluated on another.
 public struct RAPExperiment {
     public struct QualityRow: Codable, Sendable {
         public var model: String
-        /// `rap-energy` or `rap-output` (the pair score).
+        /// `rap-energy`, `rap-output` (the pair score) or `channel-energy`.
         public var method: String
         public var keep: Double
-        /// Kept RoPE pairs and value channels per head, of `head_dim / 2` and `head_dim`.
+        /// Rotation slots per head (kept pairs; for `channel` kept pairs plus pseudo-pairs of lone
+        /// channels), of `head_dim / 2`, and value channels per head, of `head_dim`.
         public var kept_pairs: Int
         public var value_channels: Int
+        /// Kept q/k dims per head (`2 kept_pairs` unless an odd lone count was padded).
+        public var key_channels: Int?
+        /// Of all kept q/k dims (every layer and head), the fraction kept without their RoPE partner
+        /// (0 for `rap`).
+        public var lone_fraction: Double?
         public var kv_bytes_per_token: Int
         public var kv_bytes_ratio: Double
         /// Parameters of q/k/v/o projections, all layers.
@@ -32,13 +39,15 @@ public struct RAPExperiment {
     /// The unpruned model is row `keep == 1`; ratios are to it.
     public let keeps: [Double]
     public let scores: [PairScore]
+    public let methods: [PruningMethod]
 
-    public init(keeps: [Double], scores: [PairScore] = PairScore.allCases) throws {
+    public init(keeps: [Double], scores: [PairScore] = PairScore.allCases, methods: [PruningMethod] = PruningMethod.allCases) throws {
         guard !keeps.isEmpty, keeps.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
             throw EngineError.invalidParameter(name: "keep", reason: "needs one or more ratios in (0, 1]")
         }
         self.keeps = Array(Set(keeps + [1])).sorted(by: >)
         self.scores = scores
+        self.methods = methods
     }
 
     /// Attention cost of `model` per token with `context` cached tokens: `(parameters, FLOPs)`.
@@ -65,21 +74,26 @@ public struct RAPExperiment {
         progress("\(label): calibration")
         let projections = try CalibrationProjections(model: original, tokens: calibration)
         var rows: [QualityRow] = []
-        for score in scores {
-            progress("\(label): \(score.rawValue) scores")
-            let scored = PruningScores(model: original, calibration: projections, score: score)
+        let runs = methods.flatMap { method in method == .rap ? scores.map { (method, $0) } : [(method, PairScore.energy)] }
+        for (method, score) in runs {
+            let name = "\(method.rawValue)-\(score.rawValue)"
+            progress("\(label): \(name) scores")
+            let scored = PruningScores(model: original, calibration: projections, score: score, method: method)
             for keep in keeps {
-                progress("\(label): \(score.rawValue) keep \(keep)")
+                progress("\(label): \(name) keep \(keep)")
                 let plan = try PruningPlan(scores: scored, config: original.config, keep: keep)
-                let output = scratch.appendingPathComponent("\(label)-\(score.rawValue)-\(keep)")
+                let output = scratch.appendingPathComponent("\(label)-\(name)-\(keep)")
                 try PrunedCheckpoint.write(source: directory, config: original.config, pruning: plan.pruning, to: output)
                 let pruned = try LlamaModel(directory: output, format: .f32)
                 try? FileManager.default.removeItem(at: output)
                 let (params, flops) = Self.attentionCost(pruned, context: context)
                 let bytes = pruned.cacheGeometry(capacity: 1).bytesPerToken
                 let ppl = keep == 1 ? baseline : try perplexity(pruned)
-                rows.append(QualityRow(model: label, method: "rap-\(score.rawValue)", keep: keep, kept_pairs: plan.pruning.pairsPerHead,
-                                       value_channels: plan.pruning.valueDimension, kv_bytes_per_token: bytes,
+                let lone = plan.pruning.loneChannels.joined().joined().count
+                let kept = plan.pruning.keptPairs.joined().joined().count * 2 + lone
+                rows.append(QualityRow(model: label, method: name, keep: keep, kept_pairs: plan.pruning.slotsPerHead,
+                                       value_channels: plan.pruning.valueDimension, key_channels: plan.pruning.keptKeyChannels,
+                                       lone_fraction: Double(lone) / Double(max(kept, 1)), kv_bytes_per_token: bytes,
                                        kv_bytes_ratio: Double(bytes) / Double(baseBytes), attention_params: params,
                                        attention_params_ratio: Double(params) / Double(baseParams), attention_flops_per_token: flops,
                                        attention_flops_ratio: flops / baseFlops, context: context, perplexity: ppl,

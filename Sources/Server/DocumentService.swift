@@ -18,8 +18,15 @@ public final class DocumentService: Sendable {
 
     /// - languageModel: the served model; the service prefills with its own instance over the same weights.
     /// - directory: `--library DIR` (chunks in DIR, records in DIR/documents), or nil for memory only.
+    /// How prompts reuse the library by default (`--reuse`), and transparent reuse's segmenter.
+    let reuse: ReuseConfiguration
+    let segmenter: PromptSegmenter
+
+    /// - reuse: the default reuse of completions (`ReuseConfiguration.standard`: blend at 0.15).
     public init(languageModel: LanguageModel, configuration: DocumentsConfiguration, directory: String?,
-                memoryBudget: Int = 512 << 20) throws {
+                memoryBudget: Int = 512 << 20, reuse: ReuseConfiguration = .standard) throws {
+        self.reuse = reuse
+        segmenter = PromptSegmenter(tokenizer: languageModel.tokenizer, minimumChunkTokens: reuse.minimumChunkTokens)
         library = try languageModel.library(memoryBudget: memoryBudget, path: directory)
         if let directory {
             store = try DiskDocumentStore(directory: URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent("documents"))

@@ -26,6 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most tokens per document chunk (text is cut at paragraph boundaries).") var chunkTokens = 512
     @Option(help: "Documents of more tokens are prefilled in the background (status processing, then ready).")
     var backgroundTokens = 2048
+    @Option(help: "Default library reuse of prompts: full, prefix, anchored or blend (a request's reanchor.reuse overrides it).")
+    var reuse = "blend"
+    @Option(help: "Share of chunk tokens blend recomputes (CacheBlend), in [0, 1].") var recomputeRatio = 0.15
+    @Option(help: "Chunk tokens a pasted prompt needs before transparent reuse segments it.") var reuseMinTokens = 32
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, found \(port)") }
@@ -33,6 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--host \(host) is not a loopback address: serving beyond this machine needs --api-keys FILE")
         }
         _ = try schedulerConfiguration(inRun: false)
+        _ = try serverValidated { try reuseConfiguration() }
+    }
+
+    func reuseConfiguration() throws -> ReuseConfiguration {
+        guard let mode = ReuseMode(rawValue: reuse) else {
+            throw ServerError.option(name: "reuse", reason: "must be one of "
+                                     + ReuseConfiguration.modes.map(\.rawValue).joined(separator: ", ") + ", found '\(reuse)'")
+        }
+        return try ReuseConfiguration(mode: mode, recomputeRatio: recomputeRatio, minimumChunkTokens: reuseMinTokens)
     }
 
     func schedulerConfiguration(inRun: Bool = true) throws -> SchedulerConfiguration {
@@ -57,7 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
             let context = languageModel.tokenizer.encode("", addSpecialTokens: true).count
             let settings = try DocumentsConfiguration(chunkTokens: chunkTokens, backgroundTokens: backgroundTokens,
                                                       contextLimit: languageModel.config.usableWindow - context)
-            return try DocumentService(languageModel: languageModel, configuration: settings, directory: library)
+            return try DocumentService(languageModel: languageModel, configuration: settings, directory: library,
+                                       reuse: try reuseConfiguration())
         }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
                                     bosToken: tokens.bos, eosToken: tokens.eos, documents: documents, logger: logger)

@@ -70,7 +70,7 @@ struct DocumentRoutes: Sendable {
         let chunks: [[Int]]
         if let given = body.chunks {
             chunks = try given.enumerated().map { index, text in
-                let tokens = documents.tokenizer.encode(text, addSpecialTokens: false)
+                let tokens = documents.tokenizer.encode(text, addSpecialTokens: false, continuing: true)
                 guard !tokens.isEmpty else { throw APIError.invalid("chunks[\(index)]", "'chunks[\(index)]' is empty.") }
                 guard tokens.count <= maximum else {
                     throw APIError.invalid("chunks[\(index)]", "'chunks[\(index)]' has \(tokens.count) tokens, more than --chunk-tokens \(maximum).")

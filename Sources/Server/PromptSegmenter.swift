@@ -6,14 +6,16 @@ import Tokenizers
 /// pasted into a message has the same token ids (and so the same library entry) wherever it lands.
 ///
 /// The boundary rule. The text is cut at the start and at the end of every message's content (where the
-/// rendered template holds it verbatim or trimmed), and inside contents after every run of two or more line
-/// feeds (a blank line: a paragraph ends with the blank line that follows it). The first segment (template
+/// rendered template holds it verbatim or trimmed), and inside contents before and after every run of two or
+/// more line feeds (a blank line): a paragraph is a segment of its own, without the line feeds around it, so
+/// its ids are those of the same paragraph ingested as a document chunk (`/v1/documents`), and the blank line
+/// between paragraphs is a small segment that hits in every prompt. The first segment (template
 /// header, BOS) is the prompt's prefix; the last, from the start of the last message's last paragraph to the
 /// end (with the generation prompt), is the query; every segment between them is a chunk, reused from the
 /// library by content address. For a completion prompt the whole text is the one content.
 ///
 /// The effect on token ids: each segment is encoded as if the text before it had ended there, so a BPE merge
-/// across a cut (a paragraph's trailing line feeds with the next word, say) does not happen, and a
+/// across a cut (line feeds with the word after them, say) does not happen, and a
 /// SentencePiece tokenizer does not mark a segment's start as the text's start (`continuing`). The ids
 /// therefore differ slightly from encoding the whole text at once, the same way in every request, which is
 /// what makes a passage hit in any order. `prompt_tokens` counts the segmented ids.
@@ -61,9 +63,9 @@ public struct PromptSegmenter: Sendable {
             guard let found = locate(content, in: text, from: cursor) else { continue }
             cuts.append(found.lowerBound)
             lastParagraph = found.lowerBound
-            for boundary in paragraphEnds(in: text[found]) {
-                cuts.append(boundary)
-                lastParagraph = boundary
+            for blank in blankLines(in: text[found]) {
+                cuts += [blank.lowerBound, blank.upperBound]
+                lastParagraph = blank.upperBound
             }
             cuts.append(found.upperBound)
             cursor = found.upperBound
@@ -89,9 +91,9 @@ public struct PromptSegmenter: Sendable {
         return nil
     }
 
-    /// The positions right after each run of two or more line feeds inside `content`, before its end.
-    private static func paragraphEnds(in content: Substring) -> [String.Index] {
-        var ends: [String.Index] = []
+    /// Each run of two or more line feeds inside `content` that ends before its end.
+    private static func blankLines(in content: Substring) -> [Range<String.Index>] {
+        var runs: [Range<String.Index>] = []
         var index = content.startIndex
         while index < content.endIndex {
             guard content[index] == "\n" else {
@@ -104,9 +106,9 @@ public struct PromptSegmenter: Sendable {
                 feeds += 1
                 end = content.index(after: end)
             }
-            if feeds >= 2, end < content.endIndex { ends.append(end) }
+            if feeds >= 2, end < content.endIndex { runs.append(index..<end) }
             index = end
         }
-        return ends
+        return runs
     }
 }

@@ -21,14 +21,14 @@ public struct TextChunker: Sendable {
         var current: [String] = []
         var currentTokens: [Int] = []
         for paragraph in Self.paragraphs(of: text) {
-            let joined = tokenizer.encode((current + [paragraph]).joined(separator: "\n\n"), addSpecialTokens: false)
+            let joined = tokenizer.encode((current + [paragraph]).joined(separator: "\n\n"), addSpecialTokens: false, continuing: true)
             if joined.count <= maximumTokens {
                 current.append(paragraph)
                 currentTokens = joined
                 continue
             }
             if !currentTokens.isEmpty { chunks.append(currentTokens) }
-            let alone = tokenizer.encode(paragraph, addSpecialTokens: false)
+            let alone = tokenizer.encode(paragraph, addSpecialTokens: false, continuing: true)
             if alone.count <= maximumTokens {
                 current = [paragraph]
                 currentTokens = alone

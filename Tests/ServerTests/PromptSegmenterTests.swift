@@ -9,15 +9,15 @@ struct PromptSegmenterTests {
         let text = "<|begin_of_text|>System: Answer briefly.\n\nUser: First passage.\n\nSecond passage.\n\nWho?\n\nAssistant:"
         let segments = PromptSegmenter.segments(of: text, contents: ["Answer briefly.", "First passage.\n\nSecond passage.\n\nWho?"],
                                                 firstIsContent: false)
-        #expect(segments == ["<|begin_of_text|>System: ", "Answer briefly.", "\n\nUser: ", "First passage.\n\n", "Second passage.\n\n",
-                             "Who?\n\nAssistant:"])
+        #expect(segments == ["<|begin_of_text|>System: ", "Answer briefly.", "\n\nUser: ", "First passage.", "\n\n", "Second passage.",
+                             "\n\n", "Who?\n\nAssistant:"])
     }
 
     @Test func chatMLCutsAndTheQueryIsTheLastParagraphOfTheLastMessage() {
         let text = "<|im_start|>user\nA.\n\nB.<|im_end|>\n<|im_start|>assistant\nYes.<|im_end|>\n<|im_start|>user\nC.\n\n\nAnd D?<|im_end|>\n<|im_start|>assistant\n"
         let segments = PromptSegmenter.segments(of: text, contents: ["A.\n\nB.", "Yes.", "C.\n\n\nAnd D?"], firstIsContent: false)
-        #expect(segments == ["<|im_start|>user\n", "A.\n\n", "B.", "<|im_end|>\n<|im_start|>assistant\n", "Yes.",
-                             "<|im_end|>\n<|im_start|>user\n", "C.\n\n\n", "And D?<|im_end|>\n<|im_start|>assistant\n"])
+        #expect(segments == ["<|im_start|>user\n", "A.", "\n\n", "B.", "<|im_end|>\n<|im_start|>assistant\n", "Yes.",
+                             "<|im_end|>\n<|im_start|>user\n", "C.", "\n\n\n", "And D?<|im_end|>\n<|im_start|>assistant\n"])
         #expect(segments.joined() == text)
     }
 
@@ -28,7 +28,7 @@ struct PromptSegmenterTests {
 
     @Test func aCompletionPromptHasAnEmptyPrefix() {
         let segments = PromptSegmenter.segments(of: "One.\n\nTwo.\n\nThree?", contents: ["One.\n\nTwo.\n\nThree?"], firstIsContent: true)
-        #expect(segments == ["", "One.\n\n", "Two.\n\n", "Three?"])
+        #expect(segments == ["", "One.", "\n\n", "Two.", "\n\n", "Three?"])
     }
 
     @Test func passagesHaveTheSameTokensInAnyOrderAndShortPromptsAreNotSegmented() throws {
@@ -38,12 +38,19 @@ struct PromptSegmenterTests {
         let forward = try #require(segmenter.segment(completion: passages.joined(separator: "\n\n") + "\n\nWho rose early?"))
         let backward = try #require(segmenter.segment(completion: passages.reversed().joined(separator: "\n\n") + "\n\nWho rose early?"))
         #expect(forward.prefix == tokenizer.encode("", addSpecialTokens: true))
-        #expect(forward.chunks.count == 2)
-        #expect(forward.chunks == backward.chunks.reversed())
+        #expect(forward.chunks.count == 4, "two passages, each followed by a blank line")
+        #expect(forward.chunks == backward.chunks.pairsReversed())
         #expect(forward.query == backward.query)
         #expect(tokenizer.decode(forward.tokens) == tokenizer.decode(tokenizer.encode(passages.joined(separator: "\n\n") + "\n\nWho rose early?")),
                 "the segmented ids spell the same text")
         #expect(PromptSegmenter(tokenizer: tokenizer, minimumChunkTokens: 1000).segment(completion: passages.joined(separator: "\n\n")) == nil)
         #expect(segmenter.segment(completion: "No paragraphs at all") == nil)
+    }
+}
+
+extension Array where Element == [Int] {
+    /// Pairs (passage, blank line) in reverse order.
+    fileprivate func pairsReversed() -> [[Int]] {
+        stride(from: count - 2, through: 0, by: -2).flatMap { [self[$0], self[$0 + 1]] }
     }
 }

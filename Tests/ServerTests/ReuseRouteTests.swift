@@ -69,6 +69,14 @@ import Testing
             #expect(full.cached == 0)
             #expect(whole.text == full.text)
             #expect(!full.text.isEmpty)
+
+            // The same passages pasted inline, in a third order, with no documents named: the ingested chunks
+            // hit (a passage pasted as a paragraph has the ids it was ingested with).
+            let pasted = try Self.usage(try await client.post("/v1/chat/completions", json: Self.pastedChat([1, 2, 0]),
+                                                              headers: DocumentsHarness.alpha))
+            let tokenizer = harness.scheduler.tokenizer
+            let passageTokens = Self.passages.reduce(0) { $0 + tokenizer.encode($1, addSpecialTokens: false, continuing: true).count }
+            #expect(pasted.cached + pasted.recomputed >= passageTokens, "cached \(pasted.cached), recomputed \(pasted.recomputed)")
         }
     }
 
@@ -85,7 +93,7 @@ import Testing
             #expect(shuffled.prompt == first.prompt, "a passage's tokens do not depend on its place")
             // Every passage and the system prompt hit; blend recomputes 15% of the chunk tokens.
             let tokenizer = harness.scheduler.tokenizer
-            let passageTokens = Self.passages.reduce(0) { $0 + tokenizer.encode($1 + "\n\n", addSpecialTokens: false, continuing: true).count }
+            let passageTokens = Self.passages.reduce(0) { $0 + tokenizer.encode($1, addSpecialTokens: false, continuing: true).count }
             for answer in [shuffled, again] {
                 #expect(answer.cached + answer.recomputed >= passageTokens, "cached \(answer.cached), recomputed \(answer.recomputed)")
             }

@@ -44,21 +44,23 @@ struct CompletionRoutes: Sendable {
             let bos = service.context
             let afterSystem = prompt.turnStarts.first ?? (prompt.tokens.starts(with: bos) ? bos.count : 0)
             plan = try await plan.placing(documents: ids, after: afterSystem, service: service, tenant: context.tenant)
-        } else if let layout = state.documents?.segmenter.segment(chat: prompt.text, contents: messages.compactMap(\.content)) {
-            plan = PromptPlan(layout: layout)
+        } else if let segmented = state.documents?.segmenter.segment(chat: prompt.text, messages: messages) {
+            plan = PromptPlan(layout: segmented.layout, turnStarts: segmented.turnStarts)
         }
         let job = try await composedJob(plan, parameters: parameters, reuse: body.common.reanchor?.reuse, tenant: context.tenant)
         return try await responder(.chat, context: context, parameters: parameters).respond(to: job, stream: parameters.stream)
     }
 
     /// The job for `plan`: with a layout and a chunk mode (`anchored`, `blend`: the request's
-    /// `reanchor.reuse` over `--reuse`), its prefix composed from the library first. A prompt that does not
+    /// `reanchor.reuse` over `--reuse`), its prefix composed from the library first, when it names documents
+    /// or pastes `--reuse-min-tokens` chunk tokens or more (a shorter one is computed, with the same ids). A prompt that does not
     /// leave a token to generate goes to the scheduler as it is (overflow handles it).
     private func composedJob(_ plan: PromptPlan, parameters: JobParameters, reuse field: ReuseField?, tenant: Tenant) async throws -> CompletionJob {
         var job = try parameters.job(prompt: plan.tokens, turnStarts: plan.turnStarts, tenant: tenant.name)
         let policy = try state.documents?.reuse.resolved(field)
         job.reusesParked = policy?.mode != .full
         guard let service = state.documents, let policy, let layout = plan.layout, policy.mode == .anchored || policy.mode == .blend,
+              plan.documents || layout.chunkTokenCount >= service.reuse.minimumChunkTokens,
               plan.tokens.count < state.scheduler.context else { return job }
         try job.compose(try await service.compose(layout, mode: policy.mode, blend: policy.blend, tenant: tenant))
         return job

@@ -26,7 +26,7 @@ public final class DocumentService: Sendable {
     public init(languageModel: LanguageModel, configuration: DocumentsConfiguration, directory: String?,
                 memoryBudget: Int = 512 << 20, reuse: ReuseConfiguration = .standard) throws {
         self.reuse = reuse
-        segmenter = PromptSegmenter(tokenizer: languageModel.tokenizer, minimumChunkTokens: reuse.minimumChunkTokens)
+        segmenter = PromptSegmenter(tokenizer: languageModel.tokenizer)
         library = try languageModel.library(memoryBudget: memoryBudget, path: directory)
         if let directory {
             store = try DiskDocumentStore(directory: URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent("documents"))

@@ -9,6 +9,8 @@ struct PromptPlan: Sendable {
     /// do not line up with the whole-text encoding (overflow then keeps the sinks and drops the oldest half).
     var turnStarts: [Int]
     var layout: RAGPrompt?
+    /// The chunks are documents the request named (`reanchor.documents`): composed however short.
+    var documents = false
 
     init(tokens: [Int], turnStarts: [Int] = []) {
         self.tokens = tokens
@@ -36,6 +38,8 @@ struct PromptPlan: Sendable {
         let cut = min(max(prefixLength, 0), tokens.count - 1)
         let layout = RAGPrompt(prefix: Array(tokens[..<cut]), chunks: chunks, query: Array(tokens[cut...]))
         let shift = layout.chunkTokenCount
-        return PromptPlan(layout: layout, turnStarts: turnStarts.filter { $0 >= cut }.map { $0 + shift })
+        var plan = PromptPlan(layout: layout, turnStarts: turnStarts.filter { $0 >= cut }.map { $0 + shift })
+        plan.documents = true
+        return plan
     }
 }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Templates
 import Tokenizers
 
 /// Transparent reuse: cuts a prompt's text into segments that are tokenized on their own, so that a passage
@@ -21,46 +22,72 @@ import Tokenizers
 /// what makes a passage hit in any order. `prompt_tokens` counts the segmented ids.
 public struct PromptSegmenter: Sendable {
     public let tokenizer: BPETokenizer
-    /// Chunk tokens a prompt needs before it is worth composing (fewer: the prompt is encoded whole).
-    public let minimumChunkTokens: Int
 
-    public init(tokenizer: BPETokenizer, minimumChunkTokens: Int) {
-        self.tokenizer = tokenizer
-        self.minimumChunkTokens = minimumChunkTokens
+    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
+
+    /// A segmented prompt: its layout, and where each chat turn starts in its tokens.
+    public struct Segmented: Sendable {
+        public var layout: RAGPrompt
+        /// Ascending offsets in `layout.tokens` where each turn after the leading system messages starts: at the
+        /// end of the previous message's content, so dropping whole turns keeps a well-formed conversation.
+        public var turnStarts: [Int]
     }
 
-    /// The chat prompt's segments as prefix / chunks / query, or nil when it has no chunk (or too few chunk
-    /// tokens) to reuse. `text` is the rendered conversation (its special tokens written by the template, so
-    /// nothing is added); `contents` the messages' contents in order.
-    public func segment(chat text: String, contents: [String]) -> RAGPrompt? {
-        prompt(Self.segments(of: text, contents: contents, firstIsContent: false), addSpecialTokens: false)
+    /// The chat prompt's segments as prefix / chunks / query, or nil when it has no chunk. `text` is the
+    /// rendered conversation (its special tokens written by the template, so nothing is added).
+    public func segment(chat text: String, messages: [ChatMessage]) -> Segmented? {
+        let plan = Self.plan(of: text, contents: messages.map { $0.content ?? "" }, firstIsContent: false)
+        let firstTurn = messages.firstIndex { $0.role != "system" } ?? messages.count
+        let boundaries = (max(firstTurn, 1)..<max(messages.count, 1)).compactMap { plan.contentEnds[$0 - 1] }
+        return prompt(plan.segments, addSpecialTokens: false, boundaries: boundaries)
     }
 
     /// A completion prompt: BOS (the tokenizer's own special tokens) is the prefix; the text's paragraphs are
     /// the chunks and its last paragraph the query.
     public func segment(completion text: String) -> RAGPrompt? {
-        prompt(Self.segments(of: text, contents: [text], firstIsContent: true), addSpecialTokens: true)
+        prompt(Self.plan(of: text, contents: [text], firstIsContent: true).segments, addSpecialTokens: true, boundaries: [])?.layout
     }
 
-    private func prompt(_ segments: [Substring], addSpecialTokens: Bool) -> RAGPrompt? {
+    /// The layout of `segments` (and the token offsets of the segments starting at `boundaries`), or nil
+    /// without a chunk or a query.
+    private func prompt(_ segments: [Substring], addSpecialTokens: Bool, boundaries: [String.Index]) -> Segmented? {
         guard segments.count >= 3, let first = segments.first, let last = segments.last else { return nil }
         let prefix = tokenizer.encode(String(first), addSpecialTokens: addSpecialTokens, continuing: false)
-        let chunks = segments.dropFirst().dropLast()
-            .map { tokenizer.encode(String($0), addSpecialTokens: false, continuing: true) }
-            .filter { !$0.isEmpty }
+        let middle = segments.dropFirst().dropLast().map { tokenizer.encode(String($0), addSpecialTokens: false, continuing: true) }
         let query = tokenizer.encode(String(last), addSpecialTokens: false, continuing: true)
-        guard !query.isEmpty, !chunks.isEmpty, chunks.reduce(0, { $0 + $1.count }) >= minimumChunkTokens else { return nil }
-        return RAGPrompt(prefix: prefix, chunks: chunks, query: query)
+        let chunks = middle.filter { !$0.isEmpty }
+        guard !query.isEmpty, !chunks.isEmpty else { return nil }
+        var offsets: [String.Index: Int] = [:]
+        var offset = prefix.count
+        for (segment, tokens) in zip(segments.dropFirst(), middle + [query]) {
+            offsets[segment.startIndex] = offset
+            offset += tokens.count
+        }
+        var turnStarts: [Int] = []
+        for boundary in boundaries {
+            if let start = offsets[boundary], start > (turnStarts.last ?? 0) { turnStarts.append(start) }
+        }
+        return Segmented(layout: RAGPrompt(prefix: prefix, chunks: chunks, query: query), turnStarts: turnStarts)
     }
 
     /// `text` cut as the type's documentation says; `firstIsContent`: the text starts with a content (a
     /// completion prompt), so its start is the prefix's end (an empty prefix).
     public static func segments(of text: String, contents: [String], firstIsContent: Bool) -> [Substring] {
+        plan(of: text, contents: contents, firstIsContent: firstIsContent).segments
+    }
+
+    /// The segments, and where each content ends in `text` (nil when the template changed it).
+    private static func plan(of text: String, contents: [String], firstIsContent: Bool)
+        -> (segments: [Substring], contentEnds: [String.Index?]) {
         var cuts: [String.Index] = firstIsContent ? [text.startIndex] : []
+        var contentEnds: [String.Index?] = []
         var cursor = text.startIndex
         var lastParagraph: String.Index?
         for content in contents {
-            guard let found = locate(content, in: text, from: cursor) else { continue }
+            guard let found = locate(content, in: text, from: cursor) else {
+                contentEnds.append(nil)
+                continue
+            }
             cuts.append(found.lowerBound)
             lastParagraph = found.lowerBound
             for blank in blankLines(in: text[found]) {
@@ -68,6 +95,7 @@ public struct PromptSegmenter: Sendable {
                 lastParagraph = blank.upperBound
             }
             cuts.append(found.upperBound)
+            contentEnds.append(found.upperBound)
             cursor = found.upperBound
         }
         // The query starts at the last paragraph of the last content found: no cut after it.
@@ -79,7 +107,7 @@ public struct PromptSegmenter: Sendable {
             start = cut
         }
         segments.append(text[start...])
-        return segments
+        return (segments, contentEnds)
     }
 
     /// Where `content` sits in `text` at or after `from`: verbatim, else trimmed of surrounding whitespace

@@ -13,7 +13,8 @@ public struct ReuseConfiguration: Sendable {
     public var mode: ReuseMode
     /// CacheBlend's share of chunk tokens recomputed in `blend` (check layer and ranking: `BlendParameters.standard`).
     public var recomputeRatio: Double
-    /// Chunk tokens a pasted prompt needs before transparent reuse segments it (fewer: encoded whole).
+    /// Chunk tokens a pasted prompt needs before transparent reuse composes it from the library (fewer: it
+    /// is computed, with the same segmented ids, after the tenant's parked earlier turns).
     public var minimumChunkTokens: Int
 
     private init(checkedMode mode: ReuseMode, recomputeRatio: Double, minimumChunkTokens: Int) {

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Default library reuse of prompts: full, prefix, anchored or blend (a request's reanchor.reuse overrides it).")
     var reuse = "blend"
     @Option(help: "Share of chunk tokens blend recomputes (CacheBlend), in [0, 1].") var recomputeRatio = 0.15
-    @Option(help: "Chunk tokens a pasted prompt needs before transparent reuse segments it.") var reuseMinTokens = 32
+    @Option(help: "Chunk tokens a pasted prompt needs before transparent reuse composes it from the library.") var reuseMinTokens = 32
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, found \(port)") }

@@ -1,5 +1,6 @@
 import Engine
 import Server
+import Templates
 import Testing
 import Tokenizers
 
@@ -33,7 +34,7 @@ struct PromptSegmenterTests {
 
     @Test func passagesHaveTheSameTokensInAnyOrderAndShortPromptsAreNotSegmented() throws {
         let tokenizer = try BPETokenizer(contentsOf: ServerHarness.modelDirectory.appendingPathComponent("tokenizer.json"))
-        let segmenter = PromptSegmenter(tokenizer: tokenizer, minimumChunkTokens: 8)
+        let segmenter = PromptSegmenter(tokenizer: tokenizer)
         let passages = ["The lighthouse keeper climbed the stairs.", "The baker rose before the sun."]
         let forward = try #require(segmenter.segment(completion: passages.joined(separator: "\n\n") + "\n\nWho rose early?"))
         let backward = try #require(segmenter.segment(completion: passages.reversed().joined(separator: "\n\n") + "\n\nWho rose early?"))
@@ -43,8 +44,21 @@ struct PromptSegmenterTests {
         #expect(forward.query == backward.query)
         #expect(tokenizer.decode(forward.tokens) == tokenizer.decode(tokenizer.encode(passages.joined(separator: "\n\n") + "\n\nWho rose early?")),
                 "the segmented ids spell the same text")
-        #expect(PromptSegmenter(tokenizer: tokenizer, minimumChunkTokens: 1000).segment(completion: passages.joined(separator: "\n\n")) == nil)
         #expect(segmenter.segment(completion: "No paragraphs at all") == nil)
+    }
+
+    @Test func turnsStartAtTheEndOfThePreviousContent() throws {
+        let tokenizer = try BPETokenizer(contentsOf: ServerHarness.modelDirectory.appendingPathComponent("tokenizer.json"))
+        let messages = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Tell me of the ship."),
+                        ChatMessage(role: "assistant", content: "It sailed north."), ChatMessage(role: "user", content: "And then?")]
+        let text = try ChatTemplate.plain.render(messages: messages, addGenerationPrompt: true, bosToken: "<|begin_of_text|>")
+        let segmented = try #require(PromptSegmenter(tokenizer: tokenizer).segment(chat: text, messages: messages))
+        let tokens = segmented.layout.tokens
+        #expect(segmented.turnStarts.count == 3)
+        let glue = segmented.turnStarts.map { tokenizer.decode(Array(tokens[$0...].prefix(8)), skipSpecialTokens: false) }
+        #expect(glue.count == 3 && glue[0].hasPrefix("\n\nUser:") && glue[1].hasPrefix("\n\nAssistant:") && glue[2].hasPrefix("\n\nUser:"),
+                "\(glue)")
+        #expect(tokenizer.decode(tokens, skipSpecialTokens: false) == text)
     }
 }
 

@@ -125,6 +125,17 @@ import Testing
         }
     }
 
+    @Test func aConversationThatGrowsPastTheThresholdStillReusesItsEarlierTurns() async throws {
+        let harness = try DocumentsHarness()
+        try await harness.test { client in
+            let first = #"{"model": "books-5m", "max_tokens": 8, "temperature": 0, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tell me of the captain."}]}"#
+            let answer = try Self.usage(try await client.post("/v1/chat/completions", json: first, headers: DocumentsHarness.alpha))
+            let second = #"{"model": "books-5m", "max_tokens": 8, "temperature": 0, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tell me of the captain."}, {"role": "assistant", "content": \#(jsonString(answer.text))}, {"role": "user", "content": "And of the long voyage north that he made with his crew in the winter of that year, past the ice?"}]}"#
+            let next = try Self.usage(try await client.post("/v1/chat/completions", json: second, headers: DocumentsHarness.alpha))
+            #expect(next.cached > 0, "the parked first turn is adopted: the segmented ids of both turns agree")
+        }
+    }
+
     @Test func reuseFieldsAreChecked() async throws {
         let harness = try DocumentsHarness()
         try await harness.test { client in

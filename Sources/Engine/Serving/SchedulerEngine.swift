@@ -119,10 +119,14 @@ final class SchedulerEngine: @unchecked Sendable {
             let prompt = queued.job.prompt
             var kept = prompt
             if let dropped = queued.dropped { kept.removeSubrange(dropped) }
-            // A composed job brings its prefix's K/V; parked cells are for computed prompts.
-            var match = queued.job.composed != nil || !queued.job.reusesParked ? nil
+            var match = !queued.job.reusesParked ? nil
                 : parked.bestMatch(tenant: queued.job.tenant, prompt: prompt, kept: kept, dropped: queued.dropped,
                                    canShift: model.rotary.scaling.composes)
+            // A composed job brings its prefix's K/V: a parked earlier turn is taken instead only when it
+            // reuses at least as many tokens.
+            if let composed = queued.job.composed, queued.dropped == nil, let found = match, found.reused < composed.reusedTokens {
+                match = nil
+            }
             var available = budgetTokens - reservedTokens - parked.heldTokens + (match.map { parked.entries[$0.index].tokens.count } ?? 0)
             while available < queued.reservedTokens, let oldest = parked.oldest(except: match?.index) {
                 let entry = parked.remove(at: oldest)
@@ -166,8 +170,9 @@ final class SchedulerEngine: @unchecked Sendable {
                                     droppedTokens: queued.dropped?.count ?? 0)
         var computed = reused
         var submitted = queued.submitted
-        // A prompt cut at submit no longer lines up with its composed K/V: it is computed instead.
-        if let composed = job.composed, queued.dropped == nil {
+        // A prompt cut at submit no longer lines up with its composed K/V: it is computed instead; a job that
+        // adopted a parked turn (reusing more) does not need it.
+        if let composed = job.composed, queued.dropped == nil, reused == 0 {
             submitted -= composed.seconds
             do {
                 try cache.importSlice(composed.slice, sequence: sequence, at: 0)

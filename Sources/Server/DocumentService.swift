@@ -1,4 +1,5 @@
 import Documents
+import RESP
 import Engine
 import Foundation
 import Models
@@ -23,12 +24,19 @@ public final class DocumentService: Sendable {
     let segmenter: PromptSegmenter
 
     /// - reuse: the default reuse of completions (`ReuseConfiguration.standard`: blend at 0.15).
+    /// - remote: `--remote redis://...`: a shared tier behind memory and disk, and the document records kept in
+    ///   the same Redis, so that every replica resolves, lists and deletes the same documents.
     public init(languageModel: LanguageModel, configuration: DocumentsConfiguration, directory: String?,
-                memoryBudget: Int = 512 << 20, reuse: ReuseConfiguration = .standard) throws {
+                memoryBudget: Int = 512 << 20, reuse: ReuseConfiguration = .standard, remote: RedisURL? = nil,
+                remoteTimeToLive: Duration? = nil) throws {
         self.reuse = reuse
         segmenter = PromptSegmenter(tokenizer: languageModel.tokenizer)
-        library = try languageModel.library(memoryBudget: memoryBudget, path: directory)
-        if let directory {
+        let geometry = try languageModel.model.libraryGeometry()
+        library = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: geometry, memoryBudget: memoryBudget, path: directory,
+                                      remote: remote.map { RemoteTier(url: $0, geometry: geometry, timeToLive: remoteTimeToLive) })
+        if let remote {
+            store = RedisDocumentStore(client: RedisClient(url: remote))
+        } else if let directory {
             store = try DiskDocumentStore(directory: URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent("documents"))
         } else {
             store = MemoryDocumentStore()

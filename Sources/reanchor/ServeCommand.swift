@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import RESP
 import Server
 import Templates
 
@@ -26,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most tokens per document chunk (text is cut at paragraph boundaries).") var chunkTokens = 512
     @Option(help: "Documents of more tokens are prefilled in the background (status processing, then ready).")
     var backgroundTokens = 2048
+    @Option(help: "Shared remote tier and document records in Redis: redis://[user:password@]host:port/db (replicas share it).")
+    var remote: String?
+    @Option(help: "Seconds remote entries live (default: until Redis evicts them).") var remoteTtl: Double?
     @Option(help: "Default library reuse of prompts: full, prefix, anchored or blend (a request's reanchor.reuse overrides it).")
     var reuse = "blend"
     @Option(help: "Share of chunk tokens blend recomputes (CacheBlend), in [0, 1].") var recomputeRatio = 0.15
@@ -38,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         _ = try schedulerConfiguration(inRun: false)
         _ = try serverValidated { try reuseConfiguration() }
+        if let remote { _ = try validatedRedisURL(remote) }
+        if let remoteTtl, !(remoteTtl > 0 && remoteTtl < 1e9) { throw ValidationError("--remote-ttl must be a number of seconds > 0, found \(remoteTtl)") }
     }
 
     func reuseConfiguration() throws -> ReuseConfiguration {
@@ -71,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
             let settings = try DocumentsConfiguration(chunkTokens: chunkTokens, backgroundTokens: backgroundTokens,
                                                       contextLimit: languageModel.config.usableWindow - context)
             return try DocumentService(languageModel: languageModel, configuration: settings, directory: library,
-                                       reuse: try reuseConfiguration())
+                                       reuse: try reuseConfiguration(), remote: try remote.map(validatedRedisURL),
+                                       remoteTimeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) })
         }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
                                     bosToken: tokens.bos, eosToken: tokens.eos, documents: documents, logger: logger)
@@ -87,5 +94,14 @@ private func serverValidated<T>(_ build: () throws -> T) throws -> T {
         return try build()
     } catch let error as ServerError {
         throw OptionError(error.description)
+    }
+}
+
+/// `--remote`: a `redis://` URL, or an option error naming the flag.
+private func validatedRedisURL(_ text: String) throws -> RedisURL {
+    do {
+        return try RedisURL(text)
+    } catch {
+        throw ValidationError("--remote: \(error)")
     }
 }

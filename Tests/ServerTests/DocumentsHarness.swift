@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import RESP
 import Server
 import Templates
 import Testing
@@ -31,7 +32,8 @@ struct DocumentsHarness {
     let scheduler: Scheduler
     let documents: DocumentService
 
-    init(chunkTokens: Int = 32, backgroundTokens: Int = 4096, directory: String? = nil, reuse: ReuseConfiguration = .standard) throws {
+    init(chunkTokens: Int = 32, backgroundTokens: Int = 4096, directory: String? = nil, reuse: ReuseConfiguration = .standard,
+         remote: RedisURL? = nil) throws {
         let languageModel = try LanguageModel(directory: ServerHarness.modelDirectory)
         scheduler = try Scheduler(languageModel: languageModel, configuration: SchedulerConfiguration(maxSequences: 2, maxQueue: 8))
         let configuration = try ServerConfiguration(apiKeys: try APIKeys(data: Data(Self.keys.utf8)), modelID: ServerHarness.modelID,
@@ -40,7 +42,7 @@ struct DocumentsHarness {
         documents = try DocumentService(languageModel: languageModel,
                                         configuration: try DocumentsConfiguration(chunkTokens: chunkTokens, backgroundTokens: backgroundTokens,
                                                                                   contextLimit: 1000),
-                                        directory: directory, reuse: reuse)
+                                        directory: directory, reuse: reuse, remote: remote)
         let tokens = try ChatTemplateFile.specialTokens(modelDirectory: ServerHarness.modelDirectory)
         server = ReanchorServer(configuration: configuration, scheduler: scheduler,
                                 template: try ChatTemplate.forModel(directory: ServerHarness.modelDirectory),

@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["Models", "Kernels"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "Pruning", "RESP"], swiftSettings: cpuFlags),
         .target(name: "Server", dependencies: [
-            "Engine", "Models", "Tokenizers", "Templates",
+            "Engine", "Models", "Tokenizers", "Templates", "Documents", "RESP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Engine", "TestSupport",
+            "Server", "Engine", "TestSupport", "RESP", "Documents",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure speed and run the built-in experiments.",
         subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, BatchBenchCommand.self, RopeModesCommand.self, RAGBenchCommand.self,
-                      RAPBenchCommand.self, BenchRemoteCommand.self, BenchLibraryKVCommand.self, PlotCommand.self])
+                      RAGServeCommand.self, RAPBenchCommand.self, BenchRemoteCommand.self, BenchLibraryKVCommand.self, PlotCommand.self])
 }
 
 /// A random-weight model of a real shape, or a model directory.

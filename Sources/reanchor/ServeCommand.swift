@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import RESP
 import Server
 import Templates
 
@@ -21,6 +22,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "KV memory budget in bytes (default: the context times --max-sequences).") var kvMemory: Int?
     @Option(help: "Context window per sequence in tokens (default: the model's).") var context: Int?
     @Option(help: "Jinja chat template file, instead of the model's tokenizer_config.json template.") var chatTemplate: String?
+    @Option(help: "Document library directory: chunks' K/V and document records survive restarts (default: memory only).")
+    var library: String?
+    @Option(help: "Most tokens per document chunk (text is cut at paragraph boundaries).") var chunkTokens = 512
+    @Option(help: "Documents of more tokens are prefilled in the background (status processing, then ready).")
+    var backgroundTokens = 2048
+    @Option(help: "Shared remote tier and document records in Redis: redis://[user:password@]host:port/db (replicas share it).")
+    var remote: String?
+    @Option(help: "Seconds remote entries live (default: until Redis evicts them).") var remoteTtl: Double?
+    @Option(help: "Default library reuse of prompts: full, prefix, anchored or blend (a request's reanchor.reuse overrides it).")
+    var reuse = "blend"
+    @Option(help: "Share of chunk tokens blend recomputes (CacheBlend), in [0, 1].") var recomputeRatio = 0.15
+    @Option(help: "Chunk tokens a pasted prompt needs before transparent reuse composes it from the library.") var reuseMinTokens = 32
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, found \(port)") }
@@ -28,6 +41,17 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--host \(host) is not a loopback address: serving beyond this machine needs --api-keys FILE")
         }
         _ = try schedulerConfiguration(inRun: false)
+        _ = try serverValidated { try reuseConfiguration() }
+        if let remote { _ = try validatedRedisURL(remote) }
+        if let remoteTtl, !(remoteTtl > 0 && remoteTtl < 1e9) { throw ValidationError("--remote-ttl must be a number of seconds > 0, found \(remoteTtl)") }
+    }
+
+    func reuseConfiguration() throws -> ReuseConfiguration {
+        guard let mode = ReuseMode(rawValue: reuse) else {
+            throw ServerError.option(name: "reuse", reason: "must be one of "
+                                     + ReuseConfiguration.modes.map(\.rawValue).joined(separator: ", ") + ", found '\(reuse)'")
+        }
+        return try ReuseConfiguration(mode: mode, recomputeRatio: recomputeRatio, minimumChunkTokens: reuseMinTokens)
     }
 
     func schedulerConfiguration(inRun: Bool = true) throws -> SchedulerConfiguration {
@@ -48,8 +72,16 @@ struct ServeCommand: AsyncParsableCommand {
             try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: directory.standardizedFileURL.lastPathComponent,
                                     defaultChatMaxTokens: scheduler.context)
         }
+        let documents = try serverValidated {
+            let context = languageModel.tokenizer.encode("", addSpecialTokens: true).count
+            let settings = try DocumentsConfiguration(chunkTokens: chunkTokens, backgroundTokens: backgroundTokens,
+                                                      contextLimit: languageModel.config.usableWindow - context)
+            return try DocumentService(languageModel: languageModel, configuration: settings, directory: library,
+                                       reuse: try reuseConfiguration(), remote: try remote.map(validatedRedisURL),
+                                       remoteTimeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) })
+        }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
-                                    bosToken: tokens.bos, eosToken: tokens.eos, logger: logger)
+                                    bosToken: tokens.bos, eosToken: tokens.eos, documents: documents, logger: logger)
         say("model: \(configuration.modelID) (chat template: \(template.isFallback ? "plain fallback" : template.name))")
         try await server.run { address in say("listening on http://\(address)") }
         say("server stopped")
@@ -62,5 +94,14 @@ private func serverValidated<T>(_ build: () throws -> T) throws -> T {
         return try build()
     } catch let error as ServerError {
         throw OptionError(error.description)
+    }
+}
+
+/// `--remote`: a `redis://` URL, or an option error naming the flag.
+private func validatedRedisURL(_ text: String) throws -> RedisURL {
+    do {
+        return try RedisURL(text)
+    } catch {
+        throw ValidationError("--remote: \(error)")
     }
 }

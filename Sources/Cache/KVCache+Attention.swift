@@ -13,12 +13,18 @@ extension KVCache {
                        heads: Int, window: Int?, out: UnsafeMutablePointer<Float>, weights: Bool = false) -> [Float] {
         precondition(layer >= 0 && layer < geometry.layers && queryPositions.count == rows && rows > 0
                      && heads % geometry.kvHeads == 0, "KVCache.attend: shapes do not match the cache")
-        let cellCount = used
+        // Only the span of cells holding this sequence is scored: the rest of the pool (other running and parked
+        // sequences) would be masked out anyway. Captured weights are gathered over the whole pool.
+        let span = weights ? 0..<used : cells.span(of: Int32(clamping: sequence)) ?? 0..<used
+        let first = span.lowerBound
+        let cellCount = span.count
         let shape = Attention.Shape(heads: heads, kvHeads: geometry.kvHeads, headDimension: geometry.headDimension,
                                     keyDimension: geometry.keyDimension, valueDimension: geometry.valueDimension)
         let scoreBuffer = scores.reserve(max(Attention.blockRows, heads) * max(cellCount, 1))
         let offset = rotary.tableOffset(layer: layer)
-        let rotation = storage == .pre ? RotationTable(rows: cellCount, cos: tensors.cellCos.pointer + offset, sin: tensors.cellSin.pointer + offset,
+        let tableStart = offset + first * rotary.tableWidth
+        let rotation = storage == .pre ? RotationTable(rows: cellCount, cos: tensors.cellCos.pointer + tableStart,
+                                                       sin: tensors.cellSin.pointer + tableStart,
                                                        rowStride: rotary.tableWidth, heads: rotary.tableHeads) : nil
         let rotated = rotation != nil && rows > 1 ? rotatedKeys.reserve(max(cellCount, 1) * geometry.keyWidth) : nil
         var probabilities = [Float](repeating: 0, count: weights ? rows * heads * cellCount : 0)
@@ -27,10 +33,12 @@ extension KVCache {
                 probabilities.withUnsafeMutableBufferPointer { captured in
                     // rows > 0 (checked above), so the positions array has a base address.
                     guard let positionsBase = positions.baseAddress else { return }
-                    let mask = AttentionMask(cellPositions: cellPositions, cellSequences: cellSequences, queryPositions: positionsBase,
-                                             sequence: Int32(clamping: sequence), window: window.map { Int32(clamping: $0) })
-                    Attention.compute(shape: shape, q: queries, queries: rows, keys: tensors.keys[layer].pointer,
-                                      values: tensors.values[layer].pointer, cells: cellCount, mask: mask, scores: scoreBuffer,
+                    let mask = AttentionMask(cellPositions: cellPositions + first, cellSequences: cellSequences + first,
+                                             queryPositions: positionsBase, sequence: Int32(clamping: sequence),
+                                             window: window.map { Int32(clamping: $0) })
+                    Attention.compute(shape: shape, q: queries, queries: rows, keys: tensors.keys[layer].pointer + first * geometry.keyWidth,
+                                      values: tensors.values[layer].pointer + first * geometry.valueWidth, cells: cellCount, mask: mask,
+                                      scores: scoreBuffer,
                                       out: out, keyRotation: rotation, rotatedKeys: rotated,
                                       probabilities: weights ? captured.baseAddress : nil)
                 }

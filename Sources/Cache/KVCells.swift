@@ -86,6 +86,12 @@ struct KVCells {
     }
 
     /// Runs `body` with `(positions, sequences)`, each `[used]`, for the attention mask. Do not escape them.
+    /// The cells from the first to the last that `sequence` holds (others' cells may lie between), or nil.
+    func span(of sequence: Int32) -> Range<Int>? {
+        guard let first = sequences.firstIndex(of: sequence), let last = sequences.lastIndex(of: sequence) else { return nil }
+        return first..<(last + 1)
+    }
+
     func withUnsafeMetadata<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Int32>) throws -> R) rethrows -> R {
         try positions.withUnsafeBufferPointer { p in
             try sequences.withUnsafeBufferPointer { s in

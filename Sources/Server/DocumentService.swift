@@ -24,16 +24,18 @@ public final class DocumentService: Sendable {
     let segmenter: PromptSegmenter
 
     /// - reuse: the default reuse of completions (`ReuseConfiguration.standard`: blend at 0.15).
+    /// - entryFormat: how new library entries store K/V (`--library-kv`).
     /// - remote: `--remote redis://...`: a shared tier behind memory and disk, and the document records kept in
     ///   the same Redis, so that every replica resolves, lists and deletes the same documents.
     public init(languageModel: LanguageModel, configuration: DocumentsConfiguration, directory: String?,
                 memoryBudget: Int = 512 << 20, reuse: ReuseConfiguration = .standard, remote: RedisURL? = nil,
-                remoteTimeToLive: Duration? = nil) throws {
+                remoteTimeToLive: Duration? = nil, entryFormat: KVFormat = .f32) throws {
         self.reuse = reuse
         segmenter = PromptSegmenter(tokenizer: languageModel.tokenizer)
         let geometry = try languageModel.model.libraryGeometry()
         library = try DocumentLibrary(fingerprint: languageModel.fingerprint, geometry: geometry, memoryBudget: memoryBudget, path: directory,
-                                      remote: remote.map { RemoteTier(url: $0, geometry: geometry, timeToLive: remoteTimeToLive) })
+                                      remote: remote.map { RemoteTier(url: $0, geometry: geometry, timeToLive: remoteTimeToLive) },
+                                      format: entryFormat)
         if let remote {
             store = RedisDocumentStore(client: RedisClient(url: remote))
         } else if let directory {

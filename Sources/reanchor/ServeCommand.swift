@@ -1,4 +1,5 @@
 import ArgumentParser
+import Documents
 import Engine
 import Foundation
 import Logging
@@ -30,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Shared remote tier and document records in Redis: redis://[user:password@]host:port/db (replicas share it).")
     var remote: String?
     @Option(help: "Seconds remote entries live (default: until Redis evicts them).") var remoteTtl: Double?
+    @Option(help: "How the library stores chunk K/V: f32, bf16, f16, q8.") var libraryKv = KVFormat.standard
     @Option(help: "Default library reuse of prompts: full, prefix, anchored or blend (a request's reanchor.reuse overrides it).")
     var reuse = "blend"
     @Option(help: "Share of chunk tokens blend recomputes (CacheBlend), in [0, 1].") var recomputeRatio = 0.15
@@ -78,7 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                       contextLimit: languageModel.config.usableWindow - context)
             return try DocumentService(languageModel: languageModel, configuration: settings, directory: library,
                                        reuse: try reuseConfiguration(), remote: try remote.map(validatedRedisURL),
-                                       remoteTimeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) })
+                                       remoteTimeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) }, entryFormat: libraryKv)
         }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
                                     bosToken: tokens.bos, eosToken: tokens.eos, documents: documents, logger: logger)

@@ -82,6 +82,7 @@ struct RAGServeQuality: Codable {
 
     static func measure(_ workload: RAGServeWorkload, languageModel: LanguageModel, questions: Int, blend: BlendParameters,
                         progress: (Int, Int) -> Void) async throws -> [RAGServeQuality] {
+        guard questions > 0 else { return [] }
         let library = try languageModel.library()
         let context = languageModel.tokenizer.encode("", addSpecialTokens: true)
         let composer = PromptComposer(model: languageModel.model, library: library, namespace: .shared, chunkContext: context)

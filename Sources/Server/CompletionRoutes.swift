@@ -17,7 +17,7 @@ struct CompletionRoutes: Sendable {
                                            topLogprobs: topLogprobs)
         let prompt = try tokens(of: body.prompt)
         let job = try parameters.job(prompt: prompt, tenant: context.tenant.name)
-        return try await responder(.completions, context: context, parameters: parameters).respond(to: job, stream: parameters.stream)
+        return try await responder(.completions, context: context, parameters: parameters).respond(to: job, stream: parameters.stream, request: request)
     }
 
     func chat(_ request: Request, context: ServerContext) async throws -> Response {
@@ -32,7 +32,7 @@ struct CompletionRoutes: Sendable {
                                            topLogprobs: topLogprobs)
         let prompt = try state.chat.prompt(for: try body.conversation())
         let job = try parameters.job(prompt: prompt.tokens, turnStarts: prompt.turnStarts, tenant: context.tenant.name)
-        return try await responder(.chat, context: context, parameters: parameters).respond(to: job, stream: parameters.stream)
+        return try await responder(.chat, context: context, parameters: parameters).respond(to: job, stream: parameters.stream, request: request)
     }
 
     private func responder(_ endpoint: ResponseFormat.Endpoint, context: ServerContext, parameters: JobParameters) -> CompletionResponder {

@@ -74,9 +74,11 @@ struct ReanchorExtension: Decodable, Sendable {
     var repetitionPenalty: Double?
     /// `reanchor` (default): drop the oldest turns after the system prompt and re-anchor the rest; `error`: 400.
     var overflow: String?
+    /// Generate `max_tokens` tokens even past EOS (benchmarks; llama-server's and vLLM's `ignore_eos`).
+    var ignoreEOS: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow
+        case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow, ignoreEOS = "ignore_eos"
     }
 
     init(from decoder: any Decoder) throws {
@@ -84,6 +86,7 @@ struct ReanchorExtension: Decodable, Sendable {
         topK = try container.decodeInteger(forKey: .topK)
         repetitionPenalty = try container.decodeNumber(Double.self, forKey: .repetitionPenalty)
         overflow = try container.decodeIfPresent(String.self, forKey: .overflow)
+        ignoreEOS = try container.decodeIfPresent(Bool.self, forKey: .ignoreEOS)
     }
 }
 

@@ -2,7 +2,9 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Models
 import Server
+import Tokenizers
 import Templates
 
 /// `reanchor serve`: the OpenAI-compatible HTTP server over the continuous-batching scheduler.
@@ -21,8 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "KV memory budget in bytes (default: the context times --max-sequences).") var kvMemory: Int?
     @Option(help: "Context window per sequence in tokens (default: the model's).") var context: Int?
     @Option(help: "Jinja chat template file, instead of the model's tokenizer_config.json template.") var chatTemplate: String?
+    @Option(help: "Serve a random-weight model of this shape instead (for `bench serve`; the embedded model's tokenizer and plain chat prompt).")
+    var shape: ModelShape?
 
     func validate() throws {
+        if shape != nil, model.model != nil { throw ValidationError("--shape serves random weights: not with --model") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, found \(port)") }
         if apiKeys == nil && !ServerConfiguration.isLoopback(host) {
             throw ValidationError("--host \(host) is not a loopback address: serving beyond this machine needs --api-keys FILE")
@@ -42,10 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = try model.directory()
         let template = try chatTemplate.map { path in try ChatTemplateFile.load(path) } ?? ChatTemplate.forModel(directory: directory)
         let tokens = try ChatTemplateFile.specialTokens(modelDirectory: directory)
-        let languageModel = try model.load()
-        let scheduler = try validated { try Scheduler(languageModel: languageModel, configuration: try schedulerConfiguration()) }
+        let scheduler = try validated { try makeScheduler(directory: directory) }
         let configuration = try serverValidated {
-            try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: directory.standardizedFileURL.lastPathComponent,
+            try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: shape?.rawValue ?? directory.standardizedFileURL.lastPathComponent,
                                     defaultChatMaxTokens: scheduler.context)
         }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
@@ -53,6 +57,18 @@ struct ServeCommand: AsyncParsableCommand {
         say("model: \(configuration.modelID) (chat template: \(template.isFallback ? "plain fallback" : template.name))")
         try await server.run { address in say("listening on http://\(address)") }
         say("server stopped")
+    }
+
+    /// The scheduler over the model directory, or over random weights of `--shape` with that directory's
+    /// tokenizer (the embedded model's: ids it does not know decode to no text).
+    private func makeScheduler(directory: URL) throws -> Scheduler {
+        guard let shape else { return try Scheduler(languageModel: try model.load(), configuration: try schedulerConfiguration()) }
+        let config = try shape.config()
+        let format = model.weights.storage(for: .f32)
+        say("building random \(shape.rawValue) model (\(format.rawValue) weights)...")
+        let weights = LlamaWeights.random(config: config, format: format, vocabularyFormat: model.weights.storage(for: .f32, role: .vocabulary))
+        let tokenizer = try BPETokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
+        return try Scheduler(model: try LlamaModel(config: config, weights: weights), tokenizer: tokenizer, configuration: try schedulerConfiguration())
     }
 }
 

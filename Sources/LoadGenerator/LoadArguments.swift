@@ -37,7 +37,7 @@ public enum LoadArguments {
     public static func targets(urls: [String], pids: [String]) throws -> [LoadTarget] {
         var targets: [LoadTarget] = []
         for spec in urls {
-            let (name, address) = split(spec)
+            let (name, address) = split(spec, nameMayHoldColon: false)
             guard let components = URLComponents(string: address), let scheme = components.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
                   components.path.isEmpty || components.path == "/", components.query == nil else {
@@ -51,7 +51,7 @@ public enum LoadArguments {
             targets.append(LoadTarget(name: label, url: address))
         }
         for spec in pids {
-            let (name, text) = split(spec)
+            let (name, text) = split(spec, nameMayHoldColon: true)
             guard let pid = Int32(text), pid > 0 else { throw LoadArgumentError("--server-pid", "'\(text)' is not a process id") }
             let index: Int
             if let name {
@@ -80,9 +80,10 @@ public enum LoadArguments {
         }
     }
 
-    /// `NAME=VALUE` or `VALUE` (a value may itself contain '=' after the first one only when named).
-    private static func split(_ spec: String) -> (String?, String) {
-        guard let equals = spec.firstIndex(of: "="), !spec[..<equals].contains(":") else { return (nil, spec) }
+    /// `NAME=VALUE` or `VALUE`. For URLs a name holds no ':' (so `http://h/?a=b` is a value, not a name); a
+    /// pid's name may (the default name of a URL is `host:port`).
+    private static func split(_ spec: String, nameMayHoldColon: Bool) -> (String?, String) {
+        guard let equals = spec.firstIndex(of: "="), nameMayHoldColon || !spec[..<equals].contains(":") else { return (nil, spec) }
         return (String(spec[..<equals]), String(spec[spec.index(after: equals)...]))
     }
 }

@@ -55,7 +55,9 @@ public struct LoadRun: Sendable {
     public func run(progress: @escaping @Sendable (LoadProgress) -> Void = { _ in }) async throws -> [LevelFigures] {
         let widest = concurrencies.max() ?? 1
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(widest, 8))
+        // Idle connections are dropped after 1 s, before any server's keep-alive timeout (llama-server's is 5 s):
+        // a request sent on a connection the server is closing fails with "I/O on closed channel".
+        configuration.connectionPool = .init(idleTimeout: .seconds(1), concurrentHTTP1ConnectionsPerHostSoftLimit: max(widest, 8))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let figures = try await levels(http: http, progress: progress)

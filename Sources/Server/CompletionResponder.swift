@@ -23,6 +23,10 @@ struct CompletionResponder: Sendable {
         // Hummingbird reads the connection's inbound side while the completion runs and cancels it when the
         // client closes the connection: the scheduler's stream is then cancelled, which cancels the sequence
         // and frees its KV. Reading ahead costs the connection's reuse: the answer says `Connection: close`.
+        // The body was read whole: it becomes that (empty) buffer over the connection's stream, which Hummingbird
+        // then reads on from where the request ended (a raw stream read past its end would never be finished).
+        var request = request
+        request.body = RequestBody(buffer: ByteBuffer())
         do {
             var response = try await request.body.consumeWithCancellationOnInboundClose { _ in try await whole(events) }
             response.headers[.connection] = "close"

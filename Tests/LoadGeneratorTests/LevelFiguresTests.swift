@@ -29,9 +29,10 @@ import Testing
         let round = [Self.stream(start: 0, first: 0.5, step: 0.1, count: 16), Self.stream(start: 0, first: 1.0, step: 0.1, count: 11)]
         let rate = try #require(LevelFigures.aggregateDecode(round))
         #expect(abs(rate - 20) < 1e-6)
-        // Chunks that merged two tokens each (usage says twice the chunks) count double.
+        // Chunks that merged two tokens each (usage says twice the chunks) count double: 10 chunks after the
+        // first, 20 tokens in 1 s.
         let merged = [Self.stream(start: 0, first: 0.5, step: 0.1, count: 11, usage: 22)]
-        #expect(abs((LevelFigures.aggregateDecode(merged) ?? 0) - 21) < 1e-6)
+        #expect(abs((LevelFigures.aggregateDecode(merged) ?? 0) - 20) < 1e-6)
     }
 
     @Test func errorsAreCountedAndLeftOutOfRates() {

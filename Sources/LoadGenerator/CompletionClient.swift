@@ -40,6 +40,10 @@ public struct CompletionClient: Sendable {
             var request = HTTPClientRequest(url: baseURL + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
+            // A fresh connection per request (a loopback connect costs well under a millisecond): reusing one
+            // races the server closing it (llama-server's idle connections failed 1 request in 50 with "I/O on
+            // closed channel" / "remoteConnectionClosed"), and every server is measured the same way.
+            request.headers.add(name: "Connection", value: "close")
             request.body = .bytes(ByteBuffer(bytes: body))
             let response = try await http.execute(request, timeout: timeout)
             guard response.status == .ok else {

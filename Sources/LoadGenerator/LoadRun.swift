@@ -55,8 +55,7 @@ public struct LoadRun: Sendable {
     public func run(progress: @escaping @Sendable (LoadProgress) -> Void = { _ in }) async throws -> [LevelFigures] {
         let widest = concurrencies.max() ?? 1
         var configuration = HTTPClient.Configuration()
-        // Idle connections are dropped after 1 s, before any server's keep-alive timeout (llama-server's is 5 s):
-        // a request sent on a connection the server is closing fails with "I/O on closed channel".
+        // Requests close their connections (see `CompletionClient.stream`); the pool only bounds them.
         configuration.connectionPool = .init(idleTimeout: .seconds(1), concurrentHTTP1ConnectionsPerHostSoftLimit: max(widest, 8))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {

@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["Models", "Kernels"], swiftSettings: cpuFlags),
         .target(name: "Bench", dependencies: ["Engine", "Models", "Tokenizers", "Cache", "Kernels", "Documents", "Pruning", "RESP"], swiftSettings: cpuFlags),
         .target(name: "Server", dependencies: [
-            "Engine", "Models", "Tokenizers", "Templates",
+            "Engine", "Models", "Tokenizers", "Templates", "Documents", "RESP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Engine", "TestSupport", "LoadGenerator",
+            "Server", "Engine", "TestSupport", "RESP", "Documents", "LoadGenerator",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -1,122 +1,88 @@
 import Foundation
 
-/// What the documents API knows of one document: who owns it, who may see it, the chunks its text was cut
-/// into (their content keys, in order) and how far its ingestion got. Kept by a `DocumentStore`.
-public struct DocumentRecord: Sendable, Equatable, Codable {
-    public enum Visibility: String, Sendable, Codable, CaseIterable {
-        /// Only the owner tenant sees it.
-        case `private`
-        /// Every tenant sees it (only the owner may delete it).
-        case `public`
+/// Who may read a document: its owner only, or every tenant (publishing it).
+public enum DocumentVisibility: String, Sendable, Codable, CaseIterable {
+    case `private`, `public`
+}
+
+/// Where a document's ingest stands: its chunks are being prefilled, all are in the library, or ingest
+/// stopped (`failed`, with `DocumentRecord.failure` saying why: an error, or a restart mid-ingest).
+public enum DocumentStatus: String, Sendable, Codable, CaseIterable {
+    case processing, ready, failed
+}
+
+/// One chunk of a document: its token ids (what the library's content address is made of) and that address.
+public struct DocumentChunk: Sendable, Codable, Equatable {
+    /// `ChunkKey.hex` of the chunk in the document's namespace after the document's context.
+    public var key: String
+    public var tokens: [Int]
+
+    public init(key: String, tokens: [Int]) {
+        self.key = key
+        self.tokens = tokens
     }
+}
 
-    public enum Status: String, Sendable, Codable, CaseIterable {
-        /// Accepted; chunks are being prefilled.
-        case pending
-        /// Every chunk is in the library.
-        case ready
-        /// Ingestion stopped; `detail` says why.
-        case failed
-    }
+/// A document's metadata (not its K/V, which the library holds per chunk): owner, visibility, chunks in
+/// order, ingest status and the client's own metadata object, kept as its JSON text.
+public struct DocumentRecord: Sendable, Codable, Equatable {
+    /// `doc-` and 32 hex digits, chosen by the server.
+    public var id: String
+    /// The tenant that ingested it (owner of a private document; the only one besides admins who may delete).
+    public var owner: String
+    public var visibility: DocumentVisibility
+    public var status: DocumentStatus
+    public var failure: String?
+    /// Tokens each chunk was encoded after (the tokenizer's BOS): part of every chunk's content address.
+    public var context: [Int]
+    public var chunks: [DocumentChunk]
+    /// The client's `metadata` object as JSON text, or nil.
+    public var metadata: String?
+    public var created: Date
 
-    /// 1-128 characters from letters, digits, `-`, `_`, `.` (`DocumentRecord.validate(id:)`).
-    public let id: String
-    /// The owner's namespace as text: `public` or `tenant:<id>` (`Namespace.description`).
-    public let owner: String
-    public var visibility: Visibility
-    /// Content keys (`ChunkKey.hex`) of the document's chunks, in order.
-    public var chunks: [String]
-    public var status: Status
-    public var detail: String?
-    /// Seconds since 1970.
-    public var created: Double
-
-    public init(id: String, owner: Namespace, visibility: Visibility, chunks: [String] = [], status: Status = .pending,
-                detail: String? = nil, created: Date = Date()) throws {
-        try Self.validate(id: id)
+    public init(id: String, owner: String, visibility: DocumentVisibility, status: DocumentStatus, failure: String? = nil,
+                context: [Int], chunks: [DocumentChunk], metadata: String?, created: Date = Date()) {
         self.id = id
-        self.owner = owner.description
+        self.owner = owner
         self.visibility = visibility
-        self.chunks = chunks
         self.status = status
-        self.detail = detail
-        self.created = created.timeIntervalSince1970
+        self.failure = failure
+        self.context = context
+        self.chunks = chunks
+        self.metadata = metadata
+        self.created = created
     }
 
-    /// Longest document id accepted.
-    public static let maximumIDLength = 128
+    /// Tokens over all chunks.
+    public var tokenCount: Int { chunks.reduce(0) { $0 + $1.tokens.count } }
 
-    /// - Throws: `DocumentsError.invalidDocument` naming the rule `id` breaks.
-    public static func validate(id: String) throws {
-        guard !id.isEmpty else { throw DocumentsError.invalidDocument(id: id, reason: "the id is empty") }
-        guard id.utf8.count <= maximumIDLength else {
-            throw DocumentsError.invalidDocument(id: String(id.prefix(maximumIDLength)) + "...",
-                                                 reason: "the id has \(id.utf8.count) bytes, more than \(maximumIDLength)")
-        }
-        guard id.utf8.allSatisfy({ Namespace.tenantIDCharacters.contains($0) }), id != ".", id != ".." else {
-            throw DocumentsError.invalidDocument(id: id, reason: "use letters, digits, '-', '_' and '.'")
-        }
+    /// The namespace its chunks are stored in: public ones in the shared namespace, private ones in the owner's.
+    public func namespace() throws -> Namespace {
+        visibility == .public ? .shared : try Namespace.tenant(id: owner)
     }
 
-    /// Whether a caller in `namespace` may see (resolve, list) this document: its owner, or anyone when public.
-    public func isVisible(to namespace: Namespace) -> Bool {
-        visibility == .public || owner == namespace.description
+    /// Whether tenant `tenant` may read it: its owner, or anyone when public.
+    public func isVisible(to tenant: String) -> Bool { visibility == .public || owner == tenant }
+
+    /// A fresh server-chosen id.
+    public static func newID() -> String {
+        "doc-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 
-    /// Whether a caller in `namespace` may delete or change this document: its owner only.
-    public func isOwned(by namespace: Namespace) -> Bool { owner == namespace.description }
+    /// Whether `id` has the shape of a document id (checked before it names a file).
+    public static func isWellFormedID(_ id: String) -> Bool {
+        let hex = id.utf8.dropFirst(4)
+        return id.hasPrefix("doc-") && hex.count == 32 && hex.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
 
-    /// Why a stored record cannot be trusted (invalid id, owner, chunk key), or nil.
+    /// Why a record read back from a store cannot be trusted (its id, owner, a chunk key or a token id), or nil.
     func violation() -> String? {
-        do { try Self.validate(id: id) } catch { return "\(error)" }
-        guard owner == "public" || (try? Namespace.parse(owner)) != nil else { return "field owner \(quoted(owner)) is not a namespace" }
-        if let bad = chunks.first(where: { $0.utf8.count != 64 || !$0.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) } }) {
-            return "field chunks holds \(quoted(bad)), not a 64-hex content key"
+        guard Self.isWellFormedID(id) else { return "field id \(quoted(id)) is not doc-<32 hex>" }
+        guard (try? Namespace.tenant(id: owner)) != nil else { return "field owner \(quoted(owner)) is not a tenant id" }
+        if let bad = chunks.first(where: { $0.key.utf8.count != 64 || !$0.key.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) } }) {
+            return "field chunks holds key \(quoted(bad.key)), not a 64-hex content key"
         }
-        guard created.isFinite else { return "field created is \(created)" }
+        guard (context + chunks.flatMap(\.tokens)).allSatisfy({ $0 >= 0 }) else { return "a token id is negative" }
         return nil
-    }
-}
-
-/// Where document records live: in memory for one replica (`MemoryDocumentStore`), or in the shared Redis
-/// so every replica behind a load balancer resolves, lists and deletes the same documents
-/// (`RedisDocumentStore`). Every call is on behalf of a caller's namespace and applies the visibility rules.
-public protocol DocumentStore: Sendable {
-    /// Adds or replaces `record`. - Throws: `DocumentsError.notOwner` when another namespace owns the id.
-    func put(_ record: DocumentRecord) async throws
-    /// The record `id` if `namespace` may see it, else nil (a document the caller may not see does not exist for it).
-    func record(id: String, for namespace: Namespace) async throws -> DocumentRecord?
-    /// Every record `namespace` may see, by id.
-    func records(for namespace: Namespace) async throws -> [DocumentRecord]
-    /// Deletes `id` when `namespace` owns it; false when there is no such document the caller owns.
-    @discardableResult
-    func delete(id: String, for namespace: Namespace) async throws -> Bool
-}
-
-/// Document records of one replica, in memory.
-public actor MemoryDocumentStore: DocumentStore {
-    private var records: [String: DocumentRecord] = [:]
-
-    public init() {}
-
-    public func put(_ record: DocumentRecord) throws {
-        if let existing = records[record.id], existing.owner != record.owner {
-            throw DocumentsError.notOwner(id: record.id)
-        }
-        records[record.id] = record
-    }
-
-    public func record(id: String, for namespace: Namespace) -> DocumentRecord? {
-        records[id].flatMap { $0.isVisible(to: namespace) ? $0 : nil }
-    }
-
-    public func records(for namespace: Namespace) -> [DocumentRecord] {
-        records.values.filter { $0.isVisible(to: namespace) }.sorted { $0.id < $1.id }
-    }
-
-    public func delete(id: String, for namespace: Namespace) -> Bool {
-        guard let record = records[id], record.isOwned(by: namespace) else { return false }
-        records[id] = nil
-        return true
     }
 }

@@ -13,10 +13,6 @@ public enum DocumentsError: Error, Equatable, CustomStringConvertible {
     case invalidGeometry(field: String, value: Int, reason: String)
     /// A chunk offered to the library that does not fit its model (geometry, token count, positions, sizes).
     case geometryMismatch(String)
-    /// A document id that breaks the rules of `DocumentRecord.validate(id:)`.
-    case invalidDocument(id: String, reason: String)
-    /// The document id belongs to another namespace.
-    case notOwner(id: String)
     /// Bytes that are not a valid entry; the reason names the field. Reported inside a `LibraryEvent` with the file.
     case invalidEntry(reason: String)
 
@@ -30,8 +26,6 @@ public enum DocumentsError: Error, Equatable, CustomStringConvertible {
         case let .invalidGeometry(field, value, reason): return "model geometry field \(field) = \(value) is invalid: \(reason)"
         case .geometryMismatch(let reason): return "chunk does not fit the library's model: \(reason)"
         case .invalidEntry(let reason): return "invalid library entry: \(reason)"
-        case let .invalidDocument(id, reason): return "document id \(quoted(id)) is invalid: \(reason)"
-        case .notOwner(let id): return "document \(quoted(id)) belongs to another tenant"
         }
     }
 }

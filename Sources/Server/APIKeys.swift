@@ -1,3 +1,4 @@
+import Documents
 import Foundation
 
 /// Who a request comes from: the tenant its key maps to (exact-prefix KV reuse happens only within one).
@@ -51,6 +52,11 @@ public struct APIKeys: Sendable {
         for (index, entry) in file.keys.enumerated() {
             guard !entry.key.isEmpty else { throw ServerError.apiKeys(path: path, reason: "keys[\(index)].key is empty") }
             guard !entry.tenant.isEmpty else { throw ServerError.apiKeys(path: path, reason: "keys[\(index)].tenant is empty") }
+            do {
+                _ = try Namespace.tenant(id: entry.tenant)
+            } catch {
+                throw ServerError.apiKeys(path: path, reason: "keys[\(index)].tenant: \(error)")
+            }
             guard seen.insert(entry.key).inserted else {
                 throw ServerError.apiKeys(path: path, reason: "keys[\(index)].key repeats an earlier key")
             }

@@ -20,13 +20,15 @@ struct ChatPromptBuilder: Sendable {
         var tokens: [Int]
         /// Ascending offsets in `tokens` where each turn after the leading system messages starts.
         var turnStarts: [Int]
+        /// The rendered conversation the tokens encode.
+        var text: String
     }
 
     func prompt(for messages: [ChatMessage]) throws -> Prompt {
         let text = try render(messages, addGenerationPrompt: true)
         let tokens = tokenizer.encode(text, addSpecialTokens: false)
         guard !tokens.isEmpty else { throw APIError.invalid("messages", "The rendered conversation has no tokens.") }
-        return Prompt(tokens: tokens, turnStarts: turnStarts(messages, tokens: tokens))
+        return Prompt(tokens: tokens, turnStarts: turnStarts(messages, tokens: tokens), text: text)
     }
 
     /// Where message i starts is the token length of the conversation rendered up to it: the longest common

@@ -15,8 +15,14 @@ struct CompletionRoutes: Sendable {
         let topLogprobs = try JobParameters.checkedTopLogprobs(body.logprobs, field: "logprobs")
         let parameters = try JobParameters(body.common, defaultMaxTokens: ServerConfiguration.defaultCompletionMaxTokens,
                                            topLogprobs: topLogprobs)
-        let prompt = try tokens(of: body.prompt)
-        let job = try parameters.job(prompt: prompt, tenant: context.tenant.name)
+        var plan = try completionPlan(body.prompt)
+        if let ids = body.common.reanchor?.documents {
+            let service = try documentService()
+            let bos = service.context
+            plan = try await plan.placing(documents: ids, after: plan.tokens.starts(with: bos) ? bos.count : 0, service: service,
+                                          tenant: context.tenant)
+        }
+        let job = try await composedJob(plan, parameters: parameters, reuse: body.common.reanchor?.reuse, tenant: context.tenant)
         return try await responder(.completions, context: context, parameters: parameters).respond(to: job, stream: parameters.stream, request: request)
     }
 
@@ -30,9 +36,42 @@ struct CompletionRoutes: Sendable {
         let topLogprobs = wantsLogprobs ? (try JobParameters.checkedTopLogprobs(body.topLogprobs ?? 0, field: "top_logprobs")) : nil
         let parameters = try JobParameters(body.common, defaultMaxTokens: state.configuration.defaultChatMaxTokens,
                                            topLogprobs: topLogprobs)
-        let prompt = try state.chat.prompt(for: try body.conversation())
-        let job = try parameters.job(prompt: prompt.tokens, turnStarts: prompt.turnStarts, tenant: context.tenant.name)
+        let messages = try body.conversation()
+        let prompt = try state.chat.prompt(for: messages)
+        var plan = PromptPlan(tokens: prompt.tokens, turnStarts: prompt.turnStarts)
+        if let ids = body.common.reanchor?.documents {
+            let service = try documentService()
+            let bos = service.context
+            let afterSystem = prompt.turnStarts.first ?? (prompt.tokens.starts(with: bos) ? bos.count : 0)
+            plan = try await plan.placing(documents: ids, after: afterSystem, service: service, tenant: context.tenant)
+        } else if let segmented = state.documents?.segmenter.segment(chat: prompt.text, messages: messages) {
+            plan = PromptPlan(layout: segmented.layout, turnStarts: segmented.turnStarts)
+        }
+        let job = try await composedJob(plan, parameters: parameters, reuse: body.common.reanchor?.reuse, tenant: context.tenant)
         return try await responder(.chat, context: context, parameters: parameters).respond(to: job, stream: parameters.stream, request: request)
+    }
+
+    /// The job for `plan`: with a layout and a chunk mode (`anchored`, `blend`: the request's
+    /// `reanchor.reuse` over `--reuse`), its prefix composed from the library first, when it names documents
+    /// or pastes `--reuse-min-tokens` chunk tokens or more (a shorter one is computed, with the same ids). A prompt that does not
+    /// leave a token to generate goes to the scheduler as it is (overflow handles it).
+    private func composedJob(_ plan: PromptPlan, parameters: JobParameters, reuse field: ReuseField?, tenant: Tenant) async throws -> CompletionJob {
+        var job = try parameters.job(prompt: plan.tokens, turnStarts: plan.turnStarts, tenant: tenant.name)
+        let policy = try state.documents?.reuse.resolved(field)
+        job.reusesParked = policy?.mode != .full
+        guard let service = state.documents, let policy, let layout = plan.layout, policy.mode == .anchored || policy.mode == .blend,
+              plan.documents || layout.chunkTokenCount >= service.reuse.minimumChunkTokens,
+              plan.tokens.count < state.scheduler.context else { return job }
+        try job.compose(try await service.compose(layout, mode: policy.mode, blend: policy.blend, tenant: tenant))
+        return job
+    }
+
+    /// The documents API, or 400 naming `reanchor.documents` when the server runs without it.
+    private func documentService() throws -> DocumentService {
+        guard let service = state.documents else {
+            throw APIError.invalid("reanchor.documents", "This server has no document library ('reanchor.documents' is not available).")
+        }
+        return service
     }
 
     private func responder(_ endpoint: ResponseFormat.Endpoint, context: ServerContext, parameters: JobParameters) -> CompletionResponder {
@@ -46,13 +85,15 @@ struct CompletionRoutes: Sendable {
         guard model == state.configuration.modelID else { throw APIError.modelNotFound(model) }
     }
 
-    /// The prompt as token ids: text is encoded with the tokenizer's special tokens (BOS), ids are checked
-    /// against the vocabulary and used as they are.
-    private func tokens(of prompt: PromptField) throws -> [Int] {
+    /// The prompt as token ids: text is segmented for transparent reuse when it holds passages enough, else
+    /// encoded with the tokenizer's special tokens (BOS); ids are checked against the vocabulary and used as
+    /// they are.
+    private func completionPlan(_ prompt: PromptField) throws -> PromptPlan {
         let tokenizer = state.scheduler.tokenizer
         let tokens: [Int]
         switch prompt {
         case .text(let text):
+            if let layout = state.documents?.segmenter.segment(completion: text) { return PromptPlan(layout: layout) }
             tokens = tokenizer.encode(text, addSpecialTokens: true)
         case .tokens(let ids):
             if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= tokenizer.vocabularySize }) {
@@ -61,7 +102,7 @@ struct CompletionRoutes: Sendable {
             tokens = ids
         }
         guard !tokens.isEmpty else { throw APIError.invalid("prompt", "'prompt' is empty.") }
-        return tokens
+        return PromptPlan(tokens: tokens)
     }
 
     /// Reads at most `limit` bytes (413 beyond) and decodes them (400 naming the field on a wrong type).

@@ -21,7 +21,8 @@ struct InfoRoutes: Sendable {
 
     /// Prometheus text format 0.0.4.
     func metrics(_ request: Request, context: ServerContext) async throws -> Response {
-        let text = state.metrics.exposition(state.scheduler.snapshot)
+        let library = await state.documents?.library.statistics
+        let text = state.metrics.exposition(state.scheduler.snapshot, library: library)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -13,10 +13,11 @@ public struct ReanchorServer: Sendable {
 
     /// - template: the model's chat template (`ChatTemplate.forModel`, or a `--chat-template` file).
     /// - bosToken, eosToken: the tokenizer's special token strings as the template sees them.
+    /// - documents: the documents API (`/v1/documents`), or nil for none.
     public init(configuration: ServerConfiguration, scheduler: Scheduler, template: ChatTemplate,
-                bosToken: String?, eosToken: String?, logger: Logger) {
+                bosToken: String?, eosToken: String?, documents: DocumentService? = nil, logger: Logger) {
         let chat = ChatPromptBuilder(template: template, bosToken: bosToken, eosToken: eosToken, tokenizer: scheduler.tokenizer)
-        state = ServerState(configuration: configuration, scheduler: scheduler, chat: chat, logger: logger)
+        state = ServerState(configuration: configuration, scheduler: scheduler, chat: chat, documents: documents, logger: logger)
     }
 
     /// Every route, behind the middleware that authenticates, maps errors, counts and logs.
@@ -31,6 +32,13 @@ public struct ReanchorServer: Sendable {
         router.get("/v1/models/{id}") { try await info.model($0, context: $1) }
         router.post("/v1/completions") { try await completions.completions($0, context: $1) }
         router.post("/v1/chat/completions") { try await completions.chat($0, context: $1) }
+        if let service = state.documents {
+            let documents = DocumentRoutes(state: state, documents: service)
+            router.post("/v1/documents") { try await documents.create($0, context: $1) }
+            router.get("/v1/documents") { try await documents.list($0, context: $1) }
+            router.get("/v1/documents/{id}") { try await documents.get($0, context: $1) }
+            router.delete("/v1/documents/{id}") { try await documents.delete($0, context: $1) }
+        }
         return router
     }
 

@@ -65,8 +65,8 @@ struct StreamOptions: Decodable, Sendable {
     enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
 }
 
-/// The documented `reanchor` extension object: sampling controls OpenAI lacks, and what a chat does when
-/// its conversation outgrows the context.
+/// The documented `reanchor` extension object: sampling controls OpenAI lacks, what a chat does when its
+/// conversation outgrows the context, and how the prompt reuses the document library.
 struct ReanchorExtension: Decodable, Sendable {
     /// Keep the k most likely tokens; 0 disables.
     var topK: Int?
@@ -74,11 +74,15 @@ struct ReanchorExtension: Decodable, Sendable {
     var repetitionPenalty: Double?
     /// `reanchor` (default): drop the oldest turns after the system prompt and re-anchor the rest; `error`: 400.
     var overflow: String?
+    /// Ids of documents (`/v1/documents`) whose chunks are placed after the system prompt, in this order.
+    var documents: [String]?
+    /// How the prompt reuses the library (over the server's `--reuse` defaults).
+    var reuse: ReuseField?
     /// Generate `max_tokens` tokens even past EOS (benchmarks; llama-server's and vLLM's `ignore_eos`).
     var ignoreEOS: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow, ignoreEOS = "ignore_eos"
+        case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow, documents, reuse, ignoreEOS = "ignore_eos"
     }
 
     init(from decoder: any Decoder) throws {
@@ -86,6 +90,8 @@ struct ReanchorExtension: Decodable, Sendable {
         topK = try container.decodeInteger(forKey: .topK)
         repetitionPenalty = try container.decodeNumber(Double.self, forKey: .repetitionPenalty)
         overflow = try container.decodeIfPresent(String.self, forKey: .overflow)
+        documents = try container.decodeIfPresent([String].self, forKey: .documents)
+        reuse = try container.decodeIfPresent(ReuseField.self, forKey: .reuse)
         ignoreEOS = try container.decodeIfPresent(Bool.self, forKey: .ignoreEOS)
     }
 }

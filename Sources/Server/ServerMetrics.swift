@@ -1,4 +1,5 @@
 import CoreMetrics
+import Documents
 import Engine
 import Prometheus
 import Synchronization
@@ -55,8 +56,10 @@ final class ServerMetrics: Sendable {
         if let timePerOutputToken { self.timePerOutputToken.recordNanoseconds(Self.nanoseconds(timePerOutputToken)) }
     }
 
-    /// The Prometheus text of every metric, after reading the scheduler's gauges and totals.
-    func exposition(_ snapshot: SchedulerSnapshot) -> String {
+    /// The Prometheus text of every metric, after reading the scheduler's gauges and totals and the document
+    /// library's statistics per tier (memory, disk, remote).
+    func exposition(_ snapshot: SchedulerSnapshot, library: DocumentLibrary.Statistics? = nil) -> String {
+        if let library { record(library) }
         running.record(snapshot.running)
         queued.record(snapshot.queued)
         kvBytesInUse.record(snapshot.kvBytesInUse)
@@ -71,6 +74,19 @@ final class ServerMetrics: Sendable {
             }
         }
         return registry.emitToString()
+    }
+
+    /// Library look-ups and hits, and per tier its hits, misses, entries and bytes (gauges of running totals).
+    private func record(_ library: DocumentLibrary.Statistics) {
+        CoreMetrics.Gauge(label: "reanchor_library_lookups", factory: factory).record(library.lookups)
+        CoreMetrics.Gauge(label: "reanchor_library_hits", factory: factory).record(library.hits)
+        let tiers: [(String, TierStatistics?)] = [("memory", library.memory), ("disk", library.disk), ("remote", library.remote)]
+        for case let (tier, statistics?) in tiers {
+            for (name, value) in [("hits", statistics.hits), ("misses", statistics.misses), ("entries", statistics.entries),
+                                  ("bytes", statistics.bytes)] {
+                CoreMetrics.Gauge(label: "reanchor_library_tier_\(name)", dimensions: [("tier", tier)], factory: factory).record(value)
+            }
+        }
     }
 
     private static func nanoseconds(_ seconds: Double) -> Int64 {

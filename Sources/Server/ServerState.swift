@@ -9,14 +9,17 @@ final class ServerState: Sendable {
     let configuration: ServerConfiguration
     let scheduler: Scheduler
     let chat: ChatPromptBuilder
+    /// The documents API and its library (nil: `/v1/documents` is not served).
+    let documents: DocumentService?
     let metrics = ServerMetrics()
     let logger: Logger
     private let shuttingDownFlag = Atomic<Bool>(false)
 
-    init(configuration: ServerConfiguration, scheduler: Scheduler, chat: ChatPromptBuilder, logger: Logger) {
+    init(configuration: ServerConfiguration, scheduler: Scheduler, chat: ChatPromptBuilder, documents: DocumentService? = nil, logger: Logger) {
         self.configuration = configuration
         self.scheduler = scheduler
         self.chat = chat
+        self.documents = documents
         self.logger = logger
     }
 

@@ -112,8 +112,14 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     public func id(of token: String) -> Int? { model.vocabulary[token] }
 
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
+        encode(text, addSpecialTokens: addSpecialTokens, continuing: false)
+    }
+
+    /// - continuing: the text continues one encoded before (a segment of a longer prompt): a pre-tokenizer
+    ///   that marks the start of the text (SentencePiece's `prepend_scheme: first`) does not mark it here.
+    public func encode(_ text: String, addSpecialTokens: Bool, continuing: Bool) -> [Int] {
         var ids = addSpecialTokens ? postProcessor.prefix : []
-        var atStart = true
+        var atStart = !continuing
         for segment in addedTokens.split(text) {
             switch segment {
             case .token(let id):

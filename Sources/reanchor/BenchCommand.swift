@@ -9,7 +9,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed and run the built-in experiments.",
-        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, BatchBenchCommand.self, ServeBenchCommand.self, RopeModesCommand.self, RAGBenchCommand.self,
+        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, BatchBenchCommand.self, ServeBenchCommand.self, RopeModesCommand.self,
+                      RAGBenchCommand.self, RAGServeCommand.self,
                       RAPBenchCommand.self, BenchRemoteCommand.self, PlotCommand.self])
 }
 

@@ -2,8 +2,11 @@
 """End-to-end test of `reanchor serve` with the official `openai` Python client.
 
 Lists models, completes, chats, streams, asks for logprobs, hits every error status (400, 401, 404, 413, 429,
-503), continues a conversation and checks cached_tokens > 0, disconnects mid-stream and checks the sequence is
-cancelled (and during a non-streamed completion), then runs a bounded load (32 concurrent streaming clients x 3 rounds, loopback only) with zero
+503), continues a conversation and checks cached_tokens > 0, ingests passages as documents and asks with
+`reanchor.documents` in two orders and with the passages pasted inline in a third (cached_tokens > 0 each time;
+blend at ratio 1.0 answers as full recompute), disconnects mid-stream and checks the sequence is
+cancelled (and during a non-streamed completion), then runs a bounded load (32 concurrent streaming clients x 3
+rounds, loopback only) with zero
 errors, reporting p50/p99 TTFT and aggregate tokens/s. The 503 check sends SIGTERM to the server (--server-pid)
 while a stream is in flight: the stream must still finish, new requests get 503.
 Prints `N passed, N failed` and exits non-zero on any failure.
@@ -175,6 +178,45 @@ def cached_conversation(client, model):
     check(cached > 0, f"continued conversation: cached_tokens {cached} of {second.usage.prompt_tokens} prompt tokens")
 
 
+PASSAGES = [
+    "The lighthouse keeper climbed the narrow stairs every evening, lit the great lamp, and watched the ships pass the rocks until dawn.",
+    "In the village below, the baker rose before the sun, kneaded the dough by candlelight, and sold warm bread to the fishermen.",
+    "Far inland, a young scholar copied old maps by hand, tracing rivers and roads that no traveller had followed for a hundred years.",
+]
+
+
+def documents_cdn(client, base, key, model):
+    print("documents and chunk reuse")
+    ids = []
+    for passage in PASSAGES:
+        body = json.dumps({"text": passage}).encode()
+        request = urllib.request.Request(base + "/v1/documents", data=body, method="POST",
+                                         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            ids.append(json.loads(response.read())["id"])
+    check(len(ids) == 3, f"ingested {len(ids)} documents")
+    question = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Who rose before the sun?"}]
+
+    def ask(order, reuse, messages=question, documents=True):
+        extra = {"reanchor": {"reuse": reuse, **({"documents": [ids[i] for i in order]} if documents else {})}}
+        return client.chat.completions.create(model=model, messages=messages, max_tokens=12, temperature=0, extra_body=extra)
+
+    def cached(answer):
+        return answer.usage.prompt_tokens_details.cached_tokens
+
+    first = ask([0, 1, 2], {"mode": "blend"})
+    second = ask([2, 0, 1], {"mode": "blend"})
+    pasted = [question[0], {"role": "user", "content": "\n\n".join(PASSAGES[i] for i in [1, 2, 0]) + "\n\nWho rose before the sun?"}]
+    inline = ask(None, {"mode": "blend"}, messages=pasted, documents=False)
+    for name, answer in [("documents in order", first), ("documents reordered", second), ("passages pasted inline", inline)]:
+        check(cached(answer) > 0, f"{name}: cached_tokens {cached(answer)} of {answer.usage.prompt_tokens}, "
+                                  f"recomputed {(answer.usage.model_dump().get('reanchor') or {}).get('recomputed_tokens')}")
+    whole = ask([2, 0, 1], {"mode": "blend", "recompute_ratio": 1.0})
+    full = ask([2, 0, 1], {"mode": "full"})
+    check(whole.choices[0].message.content == full.choices[0].message.content and cached(full) == 0,
+          f"blend at ratio 1.0 answers as full recompute: {whole.choices[0].message.content!r}")
+
+
 def disconnect(client, base, key, model):
     print("disconnect mid-stream")
     before = metrics(base, key).get("reanchor_generated_tokens_total", 0)
@@ -278,6 +320,7 @@ def main():
     logprobs(client, args.model)
     errors(client, args.base_url, args.model, args.server_pid)
     cached_conversation(client, args.model)
+    documents_cdn(client, args.base_url, args.api_key, args.model)
     disconnect(client, args.base_url, args.api_key, args.model)
     disconnect_whole(client, args.base_url, args.api_key, args.model)
     check(wait_idle(args.base_url, args.api_key), "idle before the queue-full burst")

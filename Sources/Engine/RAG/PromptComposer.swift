@@ -29,7 +29,8 @@ public struct Composition {
 
 /// Builds the KV cache of a RAG prompt in any `ReuseMode`, with chunks looked up in (and added to) the
 /// document library. Chunks are encoded after the prompt's prefix, so a chunk's first token is not an
-/// attention sink when reused in the middle of a prompt; the prefix KV itself is not stored with a chunk.
+/// attention sink when reused in the middle of a prompt (or after a fixed `chunkContext`); the prefix KV
+/// itself is not stored with a chunk.
 public final class PromptComposer {
     public let model: any CausalLanguageModel
     public let library: DocumentLibrary
@@ -43,11 +44,16 @@ public final class PromptComposer {
     /// How the caches it builds store keys; every mode composes the same prompt (blend ranks through the
     /// cache's views).
     public let storage: KeyStorage
+    /// What chunks are encoded after (part of their library key): nil for each prompt's prefix (the
+    /// command line's RAG), or fixed tokens (the server's BOS) so that a chunk hits whatever system prompt
+    /// precedes it.
+    public let chunkContext: [Int]?
 
     public init(model: any CausalLanguageModel, library: DocumentLibrary, namespace: Namespace = .shared,
-                storage: KeyStorage = .anchored, prefixCacheBytes: Int = 256 << 20) {
+                storage: KeyStorage = .anchored, prefixCacheBytes: Int = 256 << 20, chunkContext: [Int]? = nil) {
         self.model = model
         self.storage = storage
+        self.chunkContext = chunkContext
         self.library = library
         self.namespace = namespace
         self.prefixCacheBytes = max(prefixCacheBytes, 0)
@@ -57,109 +63,150 @@ public final class PromptComposer {
     public var prefixCacheByteCount: Int { prefixCache.reduce(0) { $0 + $1.slice.byteCount } }
 
     /// Composes `prompt` in `mode` and returns the cache (holding the whole prompt) and the query's logits.
-    /// - capacity: extra cells beyond the prompt (for the answer that follows).
+    /// Chunk modes look the prefix and chunks up in the library, compose, then store what missed.
+    /// - extraCapacity: extra cells beyond the prompt (for the answer that follows).
     public func compose(_ prompt: RAGPrompt, mode: ReuseMode, blend: BlendParameters = .standard, extraCapacity: Int = 0,
                         captureAttention: Bool = false) async throws -> Composition {
-        guard !prompt.query.isEmpty else { throw EngineError.emptyInput("query") }
+        switch mode {
+        case .full, .prefix:
+            return try recompose(prompt, mode: mode, extraCapacity: extraCapacity, captureAttention: captureAttention)
+        case .naive, .anchored, .blend:
+            let entries = await fetch(prompt)
+            let (composition, encoded) = try assemble(prompt, entries: entries, mode: mode, blend: blend, extraCapacity: extraCapacity,
+                                                      captureAttention: captureAttention)
+            try await store(encoded)
+            return composition
+        }
+    }
+
+    /// `full` and `prefix`: the prompt computed, after the longest remembered prefix for `prefix`.
+    private func recompose(_ prompt: RAGPrompt, mode: ReuseMode, extraCapacity: Int, captureAttention: Bool) throws -> Composition {
         let tokens = prompt.tokens
+        let (cache, attention) = try makeCache(for: prompt, mode: mode, extraCapacity: extraCapacity, captureAttention: captureAttention)
+        let started = Clock.now()
+        var reused = 0
+        if mode == .prefix, let (length, slice) = longestCachedPrefix(tokens) {
+            try cache.importSlice(try Self.prefixSlice(slice, length: length), sequence: 0, at: 0)
+            reused = length
+        }
+        let logits = try model.forward(tokens: Array(tokens[reused...]), positions: Array(reused..<tokens.count), sequence: 0,
+                                       cache: cache, outputs: .last, probe: LayerProbe(attention: attention.capture))
+        if mode == .prefix { remember(tokens, try cache.export(sequence: 0, range: 0..<tokens.count)) }
+        let chunkReused = max(0, min(reused - prompt.prefix.count, prompt.chunkTokenCount))
+        return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: reused,
+                           chunkTokensFromLibrary: chunkReused, seconds: Clock.now() - started, attention: attention.weights)
+    }
+
+    /// Looks the prompt's prefix (after nothing) and chunks (after `chunkContext`, or the prefix) up in the
+    /// library, in `namespace` (default: the composer's) and the namespaces it may read.
+    public func fetch(_ prompt: RAGPrompt, namespace: Namespace? = nil) async -> FetchedEntries {
+        await Self.fetch(prompt, library: library, namespace: namespace ?? self.namespace, chunkContext: chunkContext)
+    }
+
+    /// `fetch` without a composer (no model is touched): for callers that compose on another thread.
+    public static func fetch(_ prompt: RAGPrompt, library: DocumentLibrary, namespace: Namespace,
+                             chunkContext: [Int]?) async -> FetchedEntries {
+        var entries = FetchedEntries(prefix: nil, chunks: [])
+        if !prompt.prefix.isEmpty {
+            entries.prefix = await library.lookup(tokens: prompt.prefix, context: [], namespace: namespace)?.slice
+        }
+        let context = chunkContext ?? prompt.prefix
+        for chunk in prompt.chunks {
+            entries.chunks.append(chunk.isEmpty ? nil : await library.lookup(tokens: chunk, context: context, namespace: namespace)?.slice)
+        }
+        return entries
+    }
+
+    /// Builds the cache of `prompt` in a chunk mode (`naive`, `anchored`, `blend`) from fetched entries: each
+    /// chunk placed (re-anchored, except in `naive`) at its offset, missed ones encoded first; then the query
+    /// (with selective recompute in `blend`). Synchronous: only the model works here.
+    /// - Returns: the composition and the entries encoded on a miss (for `store`).
+    public func assemble(_ prompt: RAGPrompt, entries: FetchedEntries, mode: ReuseMode, blend: BlendParameters = .standard,
+                         extraCapacity: Int = 0, captureAttention: Bool = false) throws -> (Composition, [EncodedEntry]) {
+        guard mode == .naive || mode == .anchored || mode == .blend else {
+            throw EngineError.invalidParameter(name: "mode", reason: "assemble composes chunk modes (naive, anchored, blend), found \(mode)")
+        }
+        guard entries.chunks.count == prompt.chunks.count else {
+            throw EngineError.invalidParameter(name: "entries", reason: "\(entries.chunks.count) fetched for \(prompt.chunks.count) chunks")
+        }
+        let (cache, attention) = try makeCache(for: prompt, mode: mode, extraCapacity: extraCapacity, captureAttention: captureAttention)
+        let started = Clock.now()
+        var encoder = MissEncoder(model: model)
+        // The prefix sits at position 0 after nothing, so its library entry is exact in every prompt.
+        var prefixFromLibrary = 0
+        var hits = 0, misses = 0
+        if !prompt.prefix.isEmpty {
+            let (prefix, hit) = try encoder.slice(entries.prefix, prompt.prefix, context: [])
+            try cache.importSlice(prefix, sequence: 0, at: 0)
+            if hit { prefixFromLibrary = prompt.prefix.count; hits += 1 } else { misses += 1 }
+        }
+        let context = chunkContext ?? prompt.prefix
+        var offset = prompt.prefix.count
+        var fromLibrary = 0
+        var servedPositions = Set(0..<prefixFromLibrary)
+        var chunkPositions: [Int] = []
+        for (chunk, found) in zip(prompt.chunks, entries.chunks) where !chunk.isEmpty {
+            let (chunkSlice, hit) = try encoder.slice(found, chunk, context: context)
+            if hit {
+                fromLibrary += chunk.count
+                servedPositions.formUnion(offset..<(offset + chunk.count))
+                hits += 1
+            } else {
+                misses += 1
+            }
+            if mode == .naive {
+                // Keys stay rotated for the positions they were encoded at (right after the context).
+                try cache.importSlice(chunkSlice, sequence: 1, at: context.count)
+                try cache.relabelWithoutRotation(sequence: 1, range: context.count..<(context.count + chunk.count),
+                                                 by: offset - context.count)
+                try cache.copy(from: 1, to: 0)
+                cache.remove(sequence: 1)
+            } else {
+                chunkPositions += try cache.importSlice(chunkSlice, sequence: 0, at: offset)
+            }
+            offset += chunk.count
+        }
+        let queryPositions = Array(offset..<(offset + prompt.query.count))
+        let logits: Logits
+        var recomputed: [Int] = []
+        if mode == .blend, !chunkPositions.isEmpty {
+            (logits, recomputed) = try blendForward(prompt: prompt, cache: cache, chunkPositions: chunkPositions,
+                                                     queryPositions: queryPositions, parameters: blend, attention: attention.capture)
+        } else {
+            logits = try model.forward(tokens: prompt.query, positions: queryPositions, sequence: 0, cache: cache,
+                                       outputs: .last, probe: LayerProbe(attention: attention.capture))
+        }
+        let composition = Composition(cache: cache, logits: logits, promptTokens: prompt.tokens.count,
+                                      reusedTokens: servedPositions.subtracting(recomputed).count, chunkTokensFromLibrary: fromLibrary,
+                                      seconds: Clock.now() - started, attention: attention.weights, recomputedPositions: recomputed,
+                                      libraryHits: hits, libraryMisses: misses)
+        return (composition, encoder.encoded)
+    }
+
+    /// Stores entries encoded on a miss in `namespace` (default: the composer's), so the next prompt hits them.
+    /// A failed disk write does not throw: the library records it (`takeEvents`) and its memory tier still
+    /// serves the entry. What throws is a slice of the wrong shape: a bug.
+    public func store(_ encoded: [EncodedEntry], namespace: Namespace? = nil) async throws {
+        for entry in encoded {
+            try await library.store(tokens: entry.tokens, context: entry.context, slice: entry.slice, namespace: namespace ?? self.namespace)
+        }
+    }
+
+    /// A cache for the prompt plus `extraCapacity` (and a staging chunk for `naive`), checked against the
+    /// context, with the attention capture when asked for.
+    private func makeCache(for prompt: RAGPrompt, mode: ReuseMode, extraCapacity: Int,
+                           captureAttention: Bool) throws -> (KVCache, AttentionCapture) {
+        guard !prompt.query.isEmpty else { throw EngineError.emptyInput("query") }
+        let tokens = prompt.tokens.count
         let context = model.config.usableWindow
-        guard extraCapacity >= 0, tokens.count <= context, extraCapacity <= context - tokens.count else {
-            throw EngineError.invalidParameter(name: "prompt", reason: "\(tokens.count) prompt tokens (chunks \(prompt.chunks.map(\.count))) "
+        guard extraCapacity >= 0, tokens <= context, extraCapacity <= context - tokens else {
+            throw EngineError.invalidParameter(name: "prompt", reason: "\(tokens) prompt tokens (chunks \(prompt.chunks.map(\.count))) "
                                                + "plus \(extraCapacity) to generate exceed the model's \(context)-token context")
         }
         // Naive placement stages each chunk in a spare sequence first, so it needs room for one more chunk.
         let staging = mode == .naive ? (prompt.chunks.map(\.count).max() ?? 0) : 0
-        let cache = model.makeCache(capacity: tokens.count + extraCapacity + staging, storage: storage)
-        var attention: [[Float]] = []
-        let queryRows = prompt.query.count
-        let heads = model.config.heads
-        /// Keeps the query's rows of each layer's weights `[rows, heads, n]`, or nil when not capturing.
-        let capture: ((Int, [Float]) -> Void)? = captureAttention ? { _, weights in
-            let rows = weights.count / max(heads * cache.count(sequence: 0), 1)
-            attention.append(Self.lastRows(weights, rows: queryRows, of: rows))
-        } : nil
-        let probe = LayerProbe(attention: capture)
-        let started = Clock.now()
-        switch mode {
-        case .full:
-            let logits = try model.forward(tokens: tokens, positions: Array(0..<tokens.count), sequence: 0, cache: cache,
-                                           outputs: .last, probe: probe)
-            return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: 0, chunkTokensFromLibrary: 0,
-                               seconds: Clock.now() - started, attention: attention)
-        case .prefix:
-            let shared = longestCachedPrefix(tokens)
-            if let (length, slice) = shared {
-                try cache.importSlice(try Self.prefixSlice(slice, length: length), sequence: 0, at: 0)
-            }
-            let reused = shared?.0 ?? 0
-            let rest = Array(tokens[reused...])
-            let logits = try model.forward(tokens: rest, positions: Array(reused..<tokens.count), sequence: 0, cache: cache,
-                                           outputs: .last, probe: probe)
-            remember(tokens, try cache.export(sequence: 0, range: 0..<tokens.count))
-            let chunkReused = max(0, min(reused - prompt.prefix.count, prompt.chunkTokenCount))
-            return Composition(cache: cache, logits: logits, promptTokens: tokens.count, reusedTokens: reused,
-                               chunkTokensFromLibrary: chunkReused, seconds: Clock.now() - started,
-                               attention: attention)
-        case .naive, .anchored, .blend:
-            // The prefix sits at position 0 after nothing, so its library entry is exact in every prompt.
-            var prefixFromLibrary = 0
-            var hits = 0, misses = 0
-            if !prompt.prefix.isEmpty {
-                let (slice, hit) = try await chunkSlice(prompt.prefix, context: [])
-                try cache.importSlice(slice, sequence: 0, at: 0)
-                if hit { prefixFromLibrary = prompt.prefix.count }
-                if hit { hits += 1 } else { misses += 1 }
-            }
-            var offset = prompt.prefix.count
-            var fromLibrary = 0
-            var servedPositions = Set(0..<prefixFromLibrary)
-            var chunkPositions: [Int] = []
-            for chunk in prompt.chunks where !chunk.isEmpty {
-                let (slice, hit) = try await chunkSlice(chunk, context: prompt.prefix)
-                if hit {
-                    fromLibrary += chunk.count
-                    servedPositions.formUnion(offset..<(offset + chunk.count))
-                }
-                if hit { hits += 1 } else { misses += 1 }
-                if mode == .naive {
-                    // Keys stay rotated for the positions they were encoded at (right after the prefix).
-                    try cache.importSlice(slice, sequence: 1, at: prompt.prefix.count)
-                    try cache.relabelWithoutRotation(sequence: 1, range: prompt.prefix.count..<(prompt.prefix.count + chunk.count),
-                                                     by: offset - prompt.prefix.count)
-                    try cache.copy(from: 1, to: 0)
-                    cache.remove(sequence: 1)
-                } else {
-                    chunkPositions += try cache.importSlice(slice, sequence: 0, at: offset)
-                }
-                offset += chunk.count
-            }
-            let queryPositions = Array(offset..<(offset + prompt.query.count))
-            let logits: Logits
-            var recomputed: [Int] = []
-            if mode == .blend, !chunkPositions.isEmpty {
-                (logits, recomputed) = try blendForward(prompt: prompt, cache: cache, chunkPositions: chunkPositions,
-                                                         queryPositions: queryPositions, parameters: blend, attention: capture)
-            } else {
-                logits = try model.forward(tokens: prompt.query, positions: queryPositions, sequence: 0, cache: cache,
-                                           outputs: .last, probe: probe)
-            }
-            return Composition(cache: cache, logits: logits, promptTokens: tokens.count,
-                               reusedTokens: servedPositions.subtracting(recomputed).count, chunkTokensFromLibrary: fromLibrary,
-                               seconds: Clock.now() - started, attention: attention, recomputedPositions: recomputed,
-                               libraryHits: hits, libraryMisses: misses)
-        }
-    }
-
-    /// The library entry for `chunk` after `context`, encoding and storing it on a miss.
-    private func chunkSlice(_ chunk: [Int], context: [Int]) async throws -> (CacheSlice, hit: Bool) {
-        if let entry = await library.lookup(tokens: chunk, context: context, namespace: namespace) {
-            return (entry.slice, true)
-        }
-        let slice = try ChunkReuse(model: model).encode(chunk: chunk, after: context)
-        // A failed disk write does not fail the request: the library records it (`takeEvents`) and its
-        // memory tier still serves the entry. What throws here is a slice of the wrong shape: a bug.
-        try await library.store(tokens: chunk, context: context, slice: slice, namespace: namespace)
-        return (slice, false)
+        let cache = model.makeCache(capacity: tokens + extraCapacity + staging, storage: storage)
+        return (cache, AttentionCapture(enabled: captureAttention, queryRows: prompt.query.count, heads: model.config.heads, cache: cache))
     }
 
     /// The longest cached prefix of `tokens` (leaving at least one token to compute), marked as recently used.

@@ -44,11 +44,12 @@ public struct CompletionUsage: Sendable, Equatable {
     public var promptTokens: Int
     /// Tokens generated (EOS not counted).
     public var completionTokens: Int
-    /// Prompt tokens whose KV was reused from an earlier job of the tenant, not computed.
+    /// Prompt tokens whose KV was reused, not computed: from an earlier job of the tenant, or from the
+    /// document library (a composed prefix, less what selective recompute recomputed).
     public var cachedTokens: Int
-    /// == cachedTokens for now (documents and blending come later).
+    /// == cachedTokens.
     public var reusedTokens: Int
-    /// Tokens recomputed by selective recompute (0 for now).
+    /// Chunk tokens recomputed by selective recompute (a composed prefix in `blend` mode).
     public var recomputedTokens: Int
     /// Tokens dropped by overflow re-anchoring (prompt and generation).
     public var droppedTokens: Int

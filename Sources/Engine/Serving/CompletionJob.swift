@@ -27,6 +27,12 @@ public struct CompletionJob: Sendable {
     public var turnStarts: [Int]
     /// Exact-prefix KV reuse happens only between jobs of the same tenant.
     public var tenant: String
+    /// K/V composed for the prompt's first tokens (fewer than all: the last prompt token is always computed,
+    /// which gives the first logits); nil: the prompt is computed (after any parked prefix of the tenant).
+    public private(set) var composed: ComposedPrefix?
+    /// Whether the job may adopt a parked sequence of its tenant holding a prefix of its prompt (false: the
+    /// whole prompt is computed, as full recompute asks).
+    public var reusesParked = true
 
     /// The most alternatives `topLogprobs` may ask for (OpenAI's limit).
     public static let maximumTopLogprobs = 5
@@ -60,5 +66,15 @@ public struct CompletionJob: Sendable {
         self.overflow = overflow
         self.turnStarts = turnStarts
         self.tenant = tenant
+    }
+
+    /// Sets the composed K/V of the prompt's first tokens. Throws `EngineError.invalidParameter` ("composed")
+    /// unless it covers fewer tokens than the prompt.
+    public mutating func compose(_ prefix: ComposedPrefix) throws {
+        guard prefix.slice.count < prompt.count else {
+            throw EngineError.invalidParameter(name: "composed",
+                                               reason: "covers \(prefix.slice.count) tokens of a \(prompt.count)-token prompt; the last must be computed")
+        }
+        composed = prefix
     }
 }

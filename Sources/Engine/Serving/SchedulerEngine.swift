@@ -119,8 +119,14 @@ final class SchedulerEngine: @unchecked Sendable {
             let prompt = queued.job.prompt
             var kept = prompt
             if let dropped = queued.dropped { kept.removeSubrange(dropped) }
-            var match = parked.bestMatch(tenant: queued.job.tenant, prompt: prompt, kept: kept, dropped: queued.dropped,
-                                         canShift: model.rotary.scaling.composes)
+            var match = !queued.job.reusesParked ? nil
+                : parked.bestMatch(tenant: queued.job.tenant, prompt: prompt, kept: kept, dropped: queued.dropped,
+                                   canShift: model.rotary.scaling.composes)
+            // A composed job brings its prefix's K/V: a parked earlier turn is taken instead only when it
+            // reuses at least as many tokens.
+            if let composed = queued.job.composed, queued.dropped == nil, let found = match, found.reused < composed.reusedTokens {
+                match = nil
+            }
             var available = budgetTokens - reservedTokens - parked.heldTokens + (match.map { parked.entries[$0.index].tokens.count } ?? 0)
             while available < queued.reservedTokens, let oldest = parked.oldest(except: match?.index) {
                 let entry = parked.remove(at: oldest)
@@ -160,13 +166,32 @@ final class SchedulerEngine: @unchecked Sendable {
         } else {
             sequence = newSequence()
         }
-        if reused > 0 { inbox.locked { inbox.snapshot.cachedTokens += reused } }
-        let turnStarts = queued.dropped.map { OverflowPlan.turnStarts(job.turnStarts, after: $0) } ?? job.turnStarts
-        let usage = CompletionUsage(promptTokens: job.prompt.count, cachedTokens: reused, reusedTokens: reused,
+        var usage = CompletionUsage(promptTokens: job.prompt.count, cachedTokens: reused, reusedTokens: reused,
                                     droppedTokens: queued.dropped?.count ?? 0)
+        var computed = reused
+        var submitted = queued.submitted
+        // A prompt cut at submit no longer lines up with its composed K/V: it is computed instead; a job that
+        // adopted a parked turn (reusing more) does not need it.
+        if let composed = job.composed, queued.dropped == nil, reused == 0 {
+            submitted -= composed.seconds
+            do {
+                try cache.importSlice(composed.slice, sequence: sequence, at: 0)
+                computed = composed.slice.count
+                usage.cachedTokens = composed.reusedTokens
+                usage.reusedTokens = composed.reusedTokens
+                usage.recomputedTokens = composed.recomputedTokens
+            } catch {
+                // Cannot happen (the server composes with this model's geometry on a fresh sequence); if it
+                // did, the prompt is computed.
+                free(sequence: sequence)
+                sequence = newSequence()
+            }
+        }
+        if usage.cachedTokens > 0 { inbox.locked { inbox.snapshot.cachedTokens += usage.cachedTokens } }
+        let turnStarts = queued.dropped.map { OverflowPlan.turnStarts(job.turnStarts, after: $0) } ?? job.turnStarts
         let running = ActiveSequence(id: queued.id, sequence: sequence, job: job, continuation: queued.continuation,
-                                     submitted: queued.submitted, reservedTokens: queued.reservedTokens, tokens: kept,
-                                     computed: reused, turnStarts: turnStarts, usage: usage, tokenizer: tokenizer)
+                                     submitted: submitted, reservedTokens: queued.reservedTokens, tokens: kept,
+                                     computed: computed, turnStarts: turnStarts, usage: usage, tokenizer: tokenizer)
         if job.request.maxTokens == 0 {
             park(running)
             finish(running, reason: .length, last: nil)

@@ -22,9 +22,11 @@ run: build
 test: deps
 	$(SWIFT) test
 	scripts/e2e/run.sh
+	scripts/e2e/kill_during_ingest.sh
 
 test-e2e: deps
 	scripts/e2e/run.sh
+	scripts/e2e/kill_during_ingest.sh
 
 bench: build
 	.build/release/reanchor bench decode --shape 0.5b

@@ -24,7 +24,7 @@ public final class LocalRedisServer: @unchecked Sendable {  // mutable state onl
     public static let executable: String? = ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    public let port: Int
+    public private(set) var port: Int
     public let directory: URL
     /// Extra `redis-server` arguments (e.g. `["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru"]`).
     public let arguments: [String]
@@ -38,7 +38,16 @@ public final class LocalRedisServer: @unchecked Sendable {  // mutable state onl
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("reanchor-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.arguments = arguments
-        try start()
+        // Another process may take the port between our probe and the server's bind (tests of several suites
+        // run at once): then the server exits, and we try another port.
+        for attempt in 1...8 {
+            do {
+                try start()
+                return
+            } catch Failure.didNotStart(let reason) where reason.contains("Address already in use") && attempt < 8 {
+                port = try Self.freePort()
+            }
+        }
     }
 
     deinit {
@@ -64,14 +73,19 @@ public final class LocalRedisServer: @unchecked Sendable {  // mutable state onl
                              "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        let logURL = directory.appendingPathComponent("redis.log")
+        try? FileManager.default.removeItem(at: logURL)
         try process.run()
         self.process = process
-        for _ in 0..<200 {
-            if Self.accepts(port: port) { return }
+        // Ready when our own server says so in its own log and accepts connections: a listener of another
+        // process on the same port is not mistaken for ours.
+        for _ in 0..<500 {
+            let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            if log.contains("Ready to accept connections"), process.isRunning, Self.accepts(port: port) { return }
             guard process.isRunning else { break }
             usleep(20_000)
         }
-        let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+        let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
         stop()
         throw Failure.didNotStart(String(log.suffix(500)))
     }

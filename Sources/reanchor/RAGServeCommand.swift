@@ -18,7 +18,7 @@ struct RAGServeCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "JSON list of {ctxs: [{title, text}], question, answers}.") var dataset = "../shared/corpora/musique/musique_s.json"
     @Option(parsing: .unconditional, help: "Questions (each asked once per concurrency and setting after a first sight).") var questions = 16
-    @Option(parsing: .unconditional, help: "Passages per question (fewer when they do not fit).") var passages = 10
+    @Option(parsing: .unconditional, help: "Passages per question (each cut to its share of the prompt budget).") var passages = 10
     @Option(parsing: .unconditional, help: "Prompt token budget (default: the model's context less the answer, at most 2048).") var promptTokens: Int?
     @Option(help: "Comma-separated concurrencies.") var concurrency = "1,8"
     @Option(parsing: .unconditional, help: "Tokens generated per request.") var maxTokens = 16
@@ -106,8 +106,10 @@ struct RAGServeCommand: AsyncParsableCommand {
         firstSight.update(workload.questions.count, of: workload.questions.count)
         var rows: [Row] = []
         for (round, level) in levels.enumerated() {
-            for mode in ["prefix", "blend"] {
-                rows.append(try await measure(workload, client: client, concurrency: level, mode: mode, seed: UInt64(10 + round)))
+            for (slot, mode) in ["prefix", "blend"].enumerated() {
+                // A new order for every run: a whole prompt is never sent twice.
+                let seed = UInt64(10 + 2 * round + slot)
+                rows.append(try await measure(workload, client: client, concurrency: level, mode: mode, seed: seed))
                 let row = rows[rows.count - 1]
                 say(String(format: "concurrency %2d, reuse %@: TTFT p50 %.1f ms, p99 %.1f ms, %.2f tok/s, chunk hit rate %.3f",
                            level, mode == "blend" ? "on (blend)" : "off (prefix)", row.ttft_p50_ms, row.ttft_p99_ms, row.aggregate_tok_s,

@@ -18,7 +18,8 @@ struct RAGServeWorkload {
 
     static let system = "Answer the question from the passages, in a few words."
 
-    /// Keeps, for each question, the passages that fit `budget` prompt tokens (at least one).
+    /// Keeps, for each question, its first `passagesPerQuestion` passages, each cut to an equal share of
+    /// `budget` prompt tokens (MuSiQue passages run to hundreds of words; the chat must fit the context).
     init(questions: [RAGQuestion], passagesPerQuestion: Int, budget: Int, template: ChatTemplate, bosToken: String?, eosToken: String?,
          segmenter: PromptSegmenter) {
         self.questions = questions
@@ -28,16 +29,14 @@ struct RAGServeWorkload {
         self.segmenter = segmenter
         let tokenizer = segmenter.tokenizer
         passages = questions.map { question in
-            var kept: [String] = []
-            var tokens = tokenizer.encode(Self.system + question.question).count + 32
-            for passage in question.ctxs.prefix(passagesPerQuestion) {
-                let text = passage.title + "\n" + passage.text
-                let count = tokenizer.encode(text, addSpecialTokens: false).count + 2
-                if !kept.isEmpty && tokens + count > budget { break }
-                kept.append(text)
-                tokens += count
+            let overhead = tokenizer.encode(Self.system + question.question).count + 48
+            let chosen = question.ctxs.prefix(passagesPerQuestion)
+            let share = max(8, (budget - overhead) / max(chosen.count, 1) - 4)
+            return chosen.map { passage in
+                let ids = tokenizer.encode(passage.title + "\n" + passage.text, addSpecialTokens: false)
+                return ids.count <= share ? passage.title + "\n" + passage.text
+                    : tokenizer.decode(Array(ids.prefix(share))).trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            return kept
         }
     }
 

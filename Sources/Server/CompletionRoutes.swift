@@ -60,7 +60,7 @@ struct CompletionRoutes: Sendable {
         let policy = try state.documents?.reuse.resolved(field)
         job.reusesParked = policy?.mode != .full
         guard let service = state.documents, let policy, let layout = plan.layout, policy.mode == .anchored || policy.mode == .blend,
-              plan.documents || layout.chunkTokenCount >= service.reuse.minimumChunkTokens,
+              layout.chunkTokenCount > 0, plan.documents || layout.chunkTokenCount >= service.reuse.minimumChunkTokens,
               plan.tokens.count < state.scheduler.context else { return job }
         try job.compose(try await service.compose(layout, mode: policy.mode, blend: policy.blend, tenant: tenant))
         return job

@@ -51,10 +51,7 @@ struct DocumentsHarness {
     }
 
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let application = Application(router: server.router())
-        let value = try await application.test(.router, body)
-        await scheduler.shutdown(grace: .seconds(1))
-        return value
+        try await ServerHarness.test(server, scheduler, body)
     }
 }
 

@@ -147,6 +147,9 @@ import Testing
                 #expect(response.status == .badRequest, "\(reuse)")
                 #expect(try response.apiError().param == param, "\(reuse)")
             }
+            let none = try await client.post("/v1/completions", json: #"{"model": "books-5m", "max_tokens": 2, "prompt": "Hi", "reanchor": {"documents": []}}"#,
+                                             headers: DocumentsHarness.alpha)
+            #expect(none.status == .ok, "no documents: the prompt alone")
             let many = "[" + Array(repeating: "\"doc-x\"", count: 65).joined(separator: ",") + "]"
             let response = try await client.post("/v1/completions", json: #"{"model": "books-5m", "prompt": "Hi", "reanchor": {"documents": \#(many)}}"#,
                                                  headers: DocumentsHarness.alpha)

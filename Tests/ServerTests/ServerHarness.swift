@@ -39,6 +39,12 @@ struct ServerHarness {
 
     /// Runs `body` against the router in memory, then stops the scheduler.
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await Self.test(server, scheduler, body)
+    }
+
+    /// Runs `body` against `server`'s router in memory, then stops `scheduler`.
+    static func test<Value: Sendable>(_ server: ReanchorServer, _ scheduler: Scheduler,
+                                      _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let application = Application(router: server.router())
         let value = try await application.test(.router, body)
         await scheduler.shutdown(grace: .seconds(1))

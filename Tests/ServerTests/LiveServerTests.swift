@@ -20,9 +20,17 @@ import Testing
             let body = #"{"model":"books-5m","prompt":"Once upon a time","max_tokens":\#(maxTokens),"temperature":0,"reanchor":{"ignore_eos":true}}"#
             try await raw.executeAndDontWaitForResponse(.init("/v1/completions", method: .post, headers: [.contentType: "application/json"],
                                                               body: ByteBuffer(string: body)))
-            try await Self.wait("the completion to start generating") { scheduler.snapshot.running == 1 && scheduler.snapshot.generatedTokens > 0 }
+            // Close at once (the job may not even have started): the server must notice and answer nobody with 499.
+            // Waiting for the job to generate first made the test depend on the cooperative pool, which the
+            // parallel suite starves for seconds while the scheduler's own thread generates all 1000 tokens.
             try await raw.shutdown()
-            try await Self.wait("the sequence to be cancelled") { scheduler.snapshot.running == 0 }
+            try await Self.wait("the request to be counted as closed by its client") {
+                let metrics = try await client.get("/metrics")
+                return String(buffer: metrics.body).split(separator: "\n").contains { line in
+                    line.hasPrefix("reanchor_requests_total") && line.contains(#"status="499""#) && line.hasSuffix(" 1")
+                }
+            }
+            try await Self.wait("the sequence to be cancelled") { scheduler.snapshot.running == 0 && scheduler.snapshot.queued == 0 }
             let snapshot = scheduler.snapshot
             // A completion that ran to its end would have parked its KV for the tenant's next turn; a cancelled
             // one frees it at once.
@@ -55,10 +63,10 @@ import Testing
         }
     }
 
-    /// Polls `condition` every 20 ms for up to 60 s.
-    static func wait(_ what: String, _ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
+    /// Polls `condition` every 20 ms for up to 120 s.
+    static func wait(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try await !condition() {
             guard ContinuousClock.now < deadline else {
                 Issue.record("timed out waiting for \(what)")
                 return

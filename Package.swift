@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -43,8 +44,14 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: cpuFlags),
+        // The HTTP load generator of `bench serve`: a client of any OpenAI-compatible server, kept apart from the engine.
+        .target(name: "LoadGenerator", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(name: "reanchor", dependencies: [
-            "Bench", "Pruning", "Server",
+            "Bench", "Pruning", "Server", "LoadGenerator",
             "Engine", "Models", "Tokenizers", "Kernels", "Cache", "Documents", "RESP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -60,8 +67,9 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Cache", "Engine", "Documents", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Engine", "Documents", "TestSupport"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Engine", "TestSupport", "RESP", "Documents",
+            "Server", "Engine", "TestSupport", "RESP", "Documents", "LoadGenerator",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

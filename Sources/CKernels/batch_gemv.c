@@ -1,10 +1,13 @@
-// f32 GEMV of a few vectors at once (continuous batching's decode steps): y[b, r] = w[r, :] . x[b, :] for
+// GEMV of a few vectors at once (continuous batching's decode steps): y[b, r] = w[r, :] . x[b, :] for
 // b < count <= CK_BATCH_GEMV_MAX. Every weight row is read once for all the vectors, where OpenBLAS's sgemm
 // with 2-8 rows packs the whole matrix first and runs several times slower than one sgemv per vector.
-// Rows are split in two halves between the caller and one thread started for the call when the matrix is
-// large (the call is ~1 ms or more then, the thread start ~20 us). Compiled with AVX2 + FMA like the rest of
-// CKernels (x86-64-v3 is the floor the project targets).
+// Weights are f32, or bf16 / f16 widened to f32 in registers eight at a time (exact), so a 16-bit matrix is
+// read as 16 bits and never written out widened; the sums are those of the f32 kernel over the widened
+// matrix, bit for bit. Rows are split in two halves between the caller and one thread started for the call
+// when the matrix is large (the call is ~1 ms or more then, the thread start ~20 us). Compiled with AVX2 +
+// FMA + F16C like the rest of CKernels (x86-64-v3 is the floor the project targets).
 #include "ckernels.h"
+#include "half_kernels.h"
 #include <immintrin.h>
 #include <pthread.h>
 
@@ -15,42 +18,53 @@ static inline float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// Rows [first, last) for exactly N vectors: N accumulators stay in registers.
-#define BATCH_ROWS(N)                                                                                        \
-    static void rows_##N(const float *w, long first, long last, long rows, long columns, const float *x,  \
-                         float *y) {                                                                          \
+static inline __m256 load8_f32(const float *p) { return _mm256_loadu_ps(p); }
+static inline float load1_f32(const float *p) { return *p; }
+static inline __m256 load8_bf16(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+static inline float load1_bf16(const uint16_t *p) { return ck_bf16_to_f32(*p); }
+static inline __m256 load8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+static inline float load1_f16(const uint16_t *p) { return ck_f16_to_f32(*p); }
+
+// Rows [first, last) for exactly N vectors of weights of type T: N accumulators stay in registers.
+#define BATCH_ROWS(NAME, T, N)                                                                               \
+    static void NAME##_##N(const void *weights, long first, long last, long rows, long columns, const float *x, \
+                           float *y) {                                                                        \
+        const T *w = weights;                                                                                 \
         for (long r = first; r < last; r++) {                                                                 \
-            const float *row = w + r * columns;                                                               \
+            const T *row = w + r * columns;                                                                   \
             __m256 acc[N];                                                                                    \
             for (int b = 0; b < N; b++) acc[b] = _mm256_setzero_ps();                                         \
             long c = 0;                                                                                       \
             for (; c + 8 <= columns; c += 8) {                                                                \
-                const __m256 weights = _mm256_loadu_ps(row + c);                                              \
+                const __m256 wide = load8_##NAME(row + c);                                                    \
                 for (int b = 0; b < N; b++)                                                                   \
-                    acc[b] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x + b * columns + c), acc[b]);          \
+                    acc[b] = _mm256_fmadd_ps(wide, _mm256_loadu_ps(x + b * columns + c), acc[b]);             \
             }                                                                                                 \
             for (int b = 0; b < N; b++) {                                                                     \
                 float sum = horizontal_sum(acc[b]);                                                           \
-                for (long t = c; t < columns; t++) sum += row[t] * x[b * columns + t];                        \
+                for (long t = c; t < columns; t++) sum += load1_##NAME(row + t) * x[b * columns + t];         \
                 y[b * rows + r] = sum;                                                                        \
             }                                                                                                 \
         }                                                                                                     \
     }
-BATCH_ROWS(1)
-BATCH_ROWS(2)
-BATCH_ROWS(3)
-BATCH_ROWS(4)
-BATCH_ROWS(5)
-BATCH_ROWS(6)
-BATCH_ROWS(7)
-BATCH_ROWS(8)
+#define BATCH_KERNELS(NAME, T)                                                                               \
+    BATCH_ROWS(NAME, T, 1) BATCH_ROWS(NAME, T, 2) BATCH_ROWS(NAME, T, 3) BATCH_ROWS(NAME, T, 4)             \
+    BATCH_ROWS(NAME, T, 5) BATCH_ROWS(NAME, T, 6) BATCH_ROWS(NAME, T, 7) BATCH_ROWS(NAME, T, 8)
+BATCH_KERNELS(f32, float)
+BATCH_KERNELS(bf16, uint16_t)
+BATCH_KERNELS(f16, uint16_t)
 
-typedef void (*rows_fn)(const float *, long, long, long, long, const float *, float *);
-static const rows_fn kernels[CK_BATCH_GEMV_MAX + 1] = {0, rows_1, rows_2, rows_3, rows_4, rows_5, rows_6, rows_7, rows_8};
+typedef void (*rows_fn)(const void *, long, long, long, long, const float *, float *);
+#define TABLE(NAME) {0, NAME##_1, NAME##_2, NAME##_3, NAME##_4, NAME##_5, NAME##_6, NAME##_7, NAME##_8}
+static const rows_fn f32_kernels[CK_BATCH_GEMV_MAX + 1] = TABLE(f32);
+static const rows_fn half_kernels[2][CK_BATCH_GEMV_MAX + 1] = {TABLE(bf16), TABLE(f16)};
 
 typedef struct {
     rows_fn kernel;
-    const float *w, *x;
+    const void *w;
+    const float *x;
     float *y;
     long first, last, rows, columns;
 } half_job;
@@ -61,9 +75,7 @@ static void *run_half(void *argument) {
     return 0;
 }
 
-int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long count, float *y) {
-    if (count < 1 || count > CK_BATCH_GEMV_MAX || rows < 0 || columns < 0) return -1;
-    const rows_fn kernel = kernels[count];
+static void run(rows_fn kernel, const void *w, long rows, long columns, const float *x, float *y) {
     const long middle = rows / 2;
     pthread_t thread;
     half_job upper = {kernel, w, x, y, middle, rows, rows, columns};
@@ -71,5 +83,19 @@ int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long
     int split = rows * columns >= (1L << 20) && pthread_create(&thread, 0, run_half, &upper) == 0;
     kernel(w, 0, split ? middle : rows, rows, columns, x, y);
     if (split) pthread_join(thread, 0);
+}
+
+int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long count, float *y) {
+    if (count < 1 || count > CK_BATCH_GEMV_MAX || rows < 0 || columns < 0) return -1;
+    run(f32_kernels[count], w, rows, columns, x, y);
+    return 0;
+}
+
+int ck_half_gemv_batch(int path, int format, const uint16_t *w, long rows, long columns, const float *x, long count,
+                       float *y) {
+    if (count < 1 || count > CK_BATCH_GEMV_MAX || rows < 0 || columns < 0) return -1;
+    if ((path != CK_PATH_AVX2 && path != CK_PATH_AVX512) || !ck_path_supported(path)) return -1;
+    if (format != CK_HALF_BF16 && format != CK_HALF_F16) return -1;
+    run(half_kernels[format][count], w, rows, columns, x, y);
     return 0;
 }

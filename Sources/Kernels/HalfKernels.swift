@@ -18,6 +18,17 @@ public enum HalfKernels {
         return ck_half_gemv_threads(path.code, code(format), weights, rows, columns, input, output, cores) == 0
     }
 
+    /// `y[b] = W x[b]` for `count` (1...8) vectors in one pass over `W` (decode steps of several sequences):
+    /// `x` `[count, columns]`, `y` `[count, rows]`. Bit-identical to the f32 batch GEMV over the widened matrix.
+    /// - Returns: false (and writes nothing) on the scalar path (the kernel is AVX2 code), a path unsupported
+    ///   here, f32, or a count outside 1...8.
+    @discardableResult
+    public static func gemvBatch(_ format: StorageFormat, path: KernelPath = .active, weights: UnsafePointer<UInt16>, rows: Int,
+                                 columns: Int, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) -> Bool {
+        guard format != .f32 else { return false }
+        return ck_half_gemv_batch(path.code, code(format), weights, rows, columns, input, count, output) == 0
+    }
+
     /// Cores the GEMV kernel uses by default: 2 (one helper thread; see Sources/CKernels/gemv_split.c), or
     /// 1 when `REANCHOR_GEMV_THREADS=1`.
     public static let gemvThreads: Int = {

@@ -83,9 +83,10 @@ public struct Matrix: Sendable {
     ///   lacks is refused by the C kernels: nothing runs and `output` is left as it was.
     /// f32: one `sgemv` for a single row (decode), `ck_sgemv_batch` for 2-8 rows (decode steps of several
     /// sequences: one pass over the weights), one `sgemm` for larger batches (prefill).
-    /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; for a batch, the weights are widened to
-    /// f32 one panel of rows at a time and each panel goes through `sgemm`, so no f32 copy of the whole
-    /// matrix ever exists. q8 / q4: the same, with the input quantized per block for the GEMV (integer dot
+    /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; 2-8 rows on the AVX2 / AVX-512 paths,
+    /// `ck_half_gemv_batch` (one pass, weights widened in registers); larger batches (and the scalar path),
+    /// the weights are widened to f32 one panel of rows at a time and each panel goes through `sgemm`, so no
+    /// f32 copy of the whole matrix ever exists. q8 / q4: the same, with the input quantized per block for the GEMV (integer dot
     /// products; `QuantKernels`) and panels dequantized for `sgemm`.
     public func apply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>,
                       panel: inout Scratch, path: KernelPath = .active) {
@@ -104,6 +105,10 @@ public struct Matrix: Sendable {
         case .bf16(let buffer), .f16(let buffer):
             if count == 1 {
                 HalfKernels.gemv(format, path: path, weights: buffer.pointer, rows: rows, columns: columns, input: input, output: output)
+            } else if count <= Int(CK_BATCH_GEMV_MAX),
+                      HalfKernels.gemvBatch(format, path: path, weights: buffer.pointer, rows: rows, columns: columns, input: input,
+                                            count: count, output: output) {
+                // A batch of decode rows: one pass over the 16-bit weights, widened in registers.
             } else {
                 applyPanels(buffer.pointer, input, count: count, into: output, panel: &panel, path: path)
             }

@@ -33,6 +33,12 @@ public struct APIError: Error, Sendable, Equatable, HTTPResponseError {
                                        message: "Incorrect or missing API key: send 'Authorization: Bearer KEY'.",
                                        type: "authentication_error", code: "invalid_api_key")
 
+    /// The client closed the connection before a non-streamed completion ended (nginx's 499; nobody reads it,
+    /// but the request log and the metrics count it).
+    static let clientClosed = APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"),
+                                       message: "The client closed the connection; the completion was cancelled.",
+                                       type: "client_closed")
+
     static func modelNotFound(_ model: String) -> APIError {
         APIError(status: .notFound, message: "The model '\(model)' does not exist.", type: "invalid_request_error",
                  param: "model", code: "model_not_found")

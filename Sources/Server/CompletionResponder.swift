@@ -8,15 +8,33 @@ import NIOCore
 /// A stream waits for the first token before it sends its headers, so an error the scheduler reports before
 /// that (queue full, prompt too long, shutting down) still gets its status. When the client goes away the
 /// write fails, the stream's iterator is released, and the scheduler cancels the sequence and frees its KV.
+/// A whole completion writes nothing before it ends, so its client's going away is seen on the inbound side
+/// of the connection instead (see `respond`).
 struct CompletionResponder: Sendable {
     let state: ServerState
     let format: ResponseFormat
     let record: RequestRecord
 
-    func respond(to job: CompletionJob, stream: Bool) async throws -> Response {
+    /// - request: its body already read; watched for the client closing the connection (non-streamed).
+    func respond(to job: CompletionJob, stream: Bool, request: Request) async throws -> Response {
         guard !state.isShuttingDown else { throw APIError.shuttingDown }
         let events = EventIterator(try state.scheduler.submit(job))
-        return stream ? try await streamed(events) : try await whole(events)
+        if stream { return try await streamed(events) }
+        // Hummingbird reads the connection's inbound side while the completion runs and cancels it when the
+        // client closes the connection: the scheduler's stream is then cancelled, which cancels the sequence
+        // and frees its KV. Reading ahead costs the connection's reuse: the answer says `Connection: close`.
+        // The body was read whole: it becomes that (empty) buffer over the connection's stream, which Hummingbird
+        // then reads on from where the request ended (a raw stream read past its end would never be finished).
+        var request = request
+        request.body = RequestBody(buffer: ByteBuffer())
+        do {
+            var response = try await request.body.consumeWithCancellationOnInboundClose { _ in try await whole(events) }
+            response.headers[.connection] = "close"
+            return response
+        } catch is CancellationError where !state.isShuttingDown {
+            events.close()
+            throw APIError.clientClosed
+        }
     }
 
     private func whole(_ events: EventIterator) async throws -> Response {

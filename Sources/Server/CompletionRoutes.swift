@@ -23,7 +23,7 @@ struct CompletionRoutes: Sendable {
                                           tenant: context.tenant)
         }
         let job = try await composedJob(plan, parameters: parameters, reuse: body.common.reanchor?.reuse, tenant: context.tenant)
-        return try await responder(.completions, context: context, parameters: parameters).respond(to: job, stream: parameters.stream)
+        return try await responder(.completions, context: context, parameters: parameters).respond(to: job, stream: parameters.stream, request: request)
     }
 
     func chat(_ request: Request, context: ServerContext) async throws -> Response {
@@ -48,7 +48,7 @@ struct CompletionRoutes: Sendable {
             plan = PromptPlan(layout: segmented.layout, turnStarts: segmented.turnStarts)
         }
         let job = try await composedJob(plan, parameters: parameters, reuse: body.common.reanchor?.reuse, tenant: context.tenant)
-        return try await responder(.chat, context: context, parameters: parameters).respond(to: job, stream: parameters.stream)
+        return try await responder(.chat, context: context, parameters: parameters).respond(to: job, stream: parameters.stream, request: request)
     }
 
     /// The job for `plan`: with a layout and a chunk mode (`anchored`, `blend`: the request's

@@ -55,7 +55,7 @@ struct JobParameters: Sendable {
             maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: Float(temperature), topK: topK, topP: Float(topP),
                                          repetitionPenalty: Float(repetitionPenalty), seed: seed),
-            stopStrings: stops, stopOnEOS: true)
+            stopStrings: stops, stopOnEOS: !(extensions?.ignoreEOS ?? false))
         self.topLogprobs = topLogprobs
         stream = fields.stream ?? false
         includeUsage = stream && fields.streamOptions?.includeUsage == true

@@ -78,9 +78,11 @@ struct ReanchorExtension: Decodable, Sendable {
     var documents: [String]?
     /// How the prompt reuses the library (over the server's `--reuse` defaults).
     var reuse: ReuseField?
+    /// Generate `max_tokens` tokens even past EOS (benchmarks; llama-server's and vLLM's `ignore_eos`).
+    var ignoreEOS: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow, documents, reuse
+        case topK = "top_k", repetitionPenalty = "repetition_penalty", overflow, documents, reuse, ignoreEOS = "ignore_eos"
     }
 
     init(from decoder: any Decoder) throws {
@@ -90,6 +92,7 @@ struct ReanchorExtension: Decodable, Sendable {
         overflow = try container.decodeIfPresent(String.self, forKey: .overflow)
         documents = try container.decodeIfPresent([String].self, forKey: .documents)
         reuse = try container.decodeIfPresent(ReuseField.self, forKey: .reuse)
+        ignoreEOS = try container.decodeIfPresent(Bool.self, forKey: .ignoreEOS)
     }
 }
 

@@ -9,8 +9,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed and run the built-in experiments.",
-        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, BatchBenchCommand.self, RopeModesCommand.self, RAGBenchCommand.self,
-                      RAGServeCommand.self, RAPBenchCommand.self, BenchRemoteCommand.self, BenchLibraryKVCommand.self, PlotCommand.self])
+        subcommands: [BenchDecodeCommand.self, BenchPrefillCommand.self, BatchBenchCommand.self, ServeBenchCommand.self, RopeModesCommand.self,
+                      RAGBenchCommand.self, RAGServeCommand.self, RAPBenchCommand.self, BenchRemoteCommand.self, BenchLibraryKVCommand.self,
+                      PlotCommand.self])
 }
 
 /// A random-weight model of a real shape, or a model directory.

@@ -3,8 +3,10 @@ import Documents
 import Engine
 import Foundation
 import Logging
+import Models
 import RESP
 import Server
+import Tokenizers
 import Templates
 
 /// `reanchor serve`: the OpenAI-compatible HTTP server over the continuous-batching scheduler.
@@ -36,8 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
     var reuse = "blend"
     @Option(help: "Share of chunk tokens blend recomputes (CacheBlend), in [0, 1].") var recomputeRatio = 0.15
     @Option(help: "Chunk tokens a pasted prompt needs before transparent reuse composes it from the library.") var reuseMinTokens = 32
+    @Option(help: "Serve a random-weight model of this shape instead (for `bench serve`; the embedded model's tokenizer and plain chat prompt, no document library).")
+    var shape: ModelShape?
 
     func validate() throws {
+        if shape != nil, model.model != nil { throw ValidationError("--shape serves random weights: not with --model") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, found \(port)") }
         if apiKeys == nil && !ServerConfiguration.isLoopback(host) {
             throw ValidationError("--host \(host) is not a loopback address: serving beyond this machine needs --api-keys FILE")
@@ -68,12 +73,13 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = try model.directory()
         let template = try chatTemplate.map { path in try ChatTemplateFile.load(path) } ?? ChatTemplate.forModel(directory: directory)
         let tokens = try ChatTemplateFile.specialTokens(modelDirectory: directory)
+        guard shape == nil else {
+            let scheduler = try validated { try randomScheduler(tokenizerDirectory: directory) }
+            return try await serve(scheduler: scheduler, modelID: shape?.rawValue ?? "", template: template, tokens: tokens, documents: nil,
+                                   keys: keys, logger: logger)
+        }
         let languageModel = try model.load()
         let scheduler = try validated { try Scheduler(languageModel: languageModel, configuration: try schedulerConfiguration()) }
-        let configuration = try serverValidated {
-            try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: directory.standardizedFileURL.lastPathComponent,
-                                    defaultChatMaxTokens: scheduler.context)
-        }
         let documents = try serverValidated {
             let context = languageModel.tokenizer.encode("", addSpecialTokens: true).count
             let settings = try DocumentsConfiguration(chunkTokens: chunkTokens, backgroundTokens: backgroundTokens,
@@ -82,11 +88,32 @@ struct ServeCommand: AsyncParsableCommand {
                                        reuse: try reuseConfiguration(), remote: try remote.map(validatedRedisURL),
                                        remoteTimeToLive: remoteTtl.map { .milliseconds(Int64($0 * 1000)) }, entryFormat: libraryKv)
         }
+        try await serve(scheduler: scheduler, modelID: directory.standardizedFileURL.lastPathComponent, template: template, tokens: tokens,
+                        documents: documents, keys: keys, logger: logger)
+    }
+
+    private func serve(scheduler: Scheduler, modelID: String, template: ChatTemplate, tokens: (bos: String?, eos: String?),
+                       documents: DocumentService?, keys: APIKeys?, logger: Logger) async throws {
+        let configuration = try serverValidated {
+            try ServerConfiguration(host: host, port: port, apiKeys: keys, modelID: modelID, defaultChatMaxTokens: scheduler.context)
+        }
         let server = ReanchorServer(configuration: configuration, scheduler: scheduler, template: template,
                                     bosToken: tokens.bos, eosToken: tokens.eos, documents: documents, logger: logger)
         say("model: \(configuration.modelID) (chat template: \(template.isFallback ? "plain fallback" : template.name))")
         try await server.run { address in say("listening on http://\(address)") }
         say("server stopped")
+    }
+
+    /// A scheduler over random weights of `--shape`, with the tokenizer of `tokenizerDirectory` (the embedded
+    /// model's: ids it does not know decode to no text).
+    private func randomScheduler(tokenizerDirectory: URL) throws -> Scheduler {
+        let shape = shape ?? .tiny
+        let config = try shape.config()
+        let format = model.weights.storage(for: .f32)
+        say("building random \(shape.rawValue) model (\(format.rawValue) weights)...")
+        let weights = LlamaWeights.random(config: config, format: format, vocabularyFormat: model.weights.storage(for: .f32, role: .vocabulary))
+        let tokenizer = try BPETokenizer(contentsOf: tokenizerDirectory.appendingPathComponent("tokenizer.json"))
+        return try Scheduler(model: try LlamaModel(config: config, weights: weights), tokenizer: tokenizer, configuration: try schedulerConfiguration())
     }
 }
 

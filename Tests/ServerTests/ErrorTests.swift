@@ -33,6 +33,7 @@ import Testing
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "reanchor": {"top_k": -1}}"#, "reanchor.top_k"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "reanchor": {"repetition_penalty": 0}}"#, "reanchor.repetition_penalty"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "reanchor": {"overflow": "wrap"}}"#, "reanchor.overflow"),
+        ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "reanchor": {"ignore_eos": "yes"}}"#, "reanchor.ignore_eos"),
         ("/v1/completions", #"{"model": "books-5m", "prompt": "x", "reanchor": 3}"#, "reanchor"),
         ("/v1/chat/completions", #"{"model": "books-5m", "messages": "hi"}"#, "messages"),
         ("/v1/chat/completions", #"{"model": "books-5m", "messages": []}"#, "messages"),

@@ -29,6 +29,14 @@ struct ServerHarness {
                                 bosToken: tokens.bos, eosToken: tokens.eos, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
+    /// Runs `body` against a real HTTP server on a loopback port (`client.port`), then stops the scheduler.
+    func live<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let application = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let value = try await application.test(.live, body)
+        await scheduler.shutdown(grace: .seconds(1))
+        return value
+    }
+
     /// Runs `body` against the router in memory, then stops the scheduler.
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         try await Self.test(server, scheduler, body)

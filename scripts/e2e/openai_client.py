@@ -5,7 +5,8 @@ Lists models, completes, chats, streams, asks for logprobs, hits every error sta
 503), continues a conversation and checks cached_tokens > 0, ingests passages as documents and asks with
 `reanchor.documents` in two orders and with the passages pasted inline in a third (cached_tokens > 0 each time;
 blend at ratio 1.0 answers as full recompute), disconnects mid-stream and checks the sequence is
-cancelled, then runs a bounded load (32 concurrent streaming clients x 3 rounds, loopback only) with zero
+cancelled (and during a non-streamed completion), then runs a bounded load (32 concurrent streaming clients x 3
+rounds, loopback only) with zero
 errors, reporting p50/p99 TTFT and aggregate tokens/s. The 503 check sends SIGTERM to the server (--server-pid)
 while a stream is in flight: the stream must still finish, new requests get 503.
 Prints `N passed, N failed` and exits non-zero on any failure.
@@ -232,6 +233,23 @@ def disconnect(client, base, key, model):
     check(idle and generated < 900, f"the sequence was cancelled: running 0, {generated:.0f} of 900 tokens generated")
 
 
+def disconnect_whole(client, base, key, model):
+    """A non-streamed completion writes nothing before it ends: the server sees the client go away on the
+    connection's inbound side and cancels the sequence (ignore_eos, so only cancellation stops it early)."""
+    print("disconnect during a non-streamed completion")
+    before = metrics(base, key).get("reanchor_generated_tokens_total", 0)
+    try:
+        client.with_options(timeout=0.3, max_retries=0).completions.create(
+            model=model, prompt="Once upon a time", max_tokens=1000, extra_body={"reanchor": {"ignore_eos": True}})
+        check(False, "the non-streamed completion should have outlasted the client's 0.3 s timeout")
+        return
+    except openai.APITimeoutError:
+        pass
+    idle = wait_idle(base, key, seconds=5)
+    generated = metrics(base, key).get("reanchor_generated_tokens_total", 0) - before
+    check(idle and generated < 1000, f"the non-streamed sequence was cancelled: running 0, {generated:.0f} of 1000 tokens generated")
+
+
 async def load(base, key, model, clients, rounds, pid):
     print(f"load: {clients} concurrent streaming clients x {rounds} rounds")
     client = openai.AsyncOpenAI(base_url=base + "/v1", api_key=key, max_retries=0)
@@ -304,6 +322,7 @@ def main():
     cached_conversation(client, args.model)
     documents_cdn(client, args.base_url, args.api_key, args.model)
     disconnect(client, args.base_url, args.api_key, args.model)
+    disconnect_whole(client, args.base_url, args.api_key, args.model)
     check(wait_idle(args.base_url, args.api_key), "idle before the queue-full burst")
     asyncio.run(queue_full(args.base_url, args.api_key, args.model))
     check(wait_idle(args.base_url, args.api_key), "idle before the load")

@@ -70,6 +70,12 @@ enum { CK_BATCH_GEMV_MAX = 8 };
 /// y: [count, rows]. Returns -1 (and does nothing) unless 1 <= count <= CK_BATCH_GEMV_MAX; else 0.
 int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long count, float *y);
 
+/// ck_sgemv_batch over 16-bit weights (bf16 / f16), widened in registers: bit-identical to ck_sgemv_batch over
+/// the widened matrix. AVX2 code, so `path` must be CK_PATH_AVX2 or CK_PATH_AVX512 and supported here; returns
+/// -1 (and does nothing) otherwise, for an unknown format, or unless 1 <= count <= CK_BATCH_GEMV_MAX; else 0.
+int ck_half_gemv_batch(int path, int format, const uint16_t *w, long rows, long columns, const float *x, long count,
+                       float *y);
+
 /// Index of the first NaN or infinity among `count` 16-bit values, or -1.
 long ck_half_first_nonfinite(int format, const uint16_t *src, long count);
 

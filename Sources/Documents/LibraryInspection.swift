@@ -149,6 +149,7 @@ public enum LibraryInspection {
               case .bulk(let prelude) = replies[1] else { return nil }
         let preludeData = Data(prelude.readableBytesView)
         let length = try EntryCodec.headerLength(prelude: preludeData, fileBytes: size, limits: limits)
+        // safe: headerLength checked length against the value's size and the limits, so the sum cannot overflow.
         let reply = try await client.send(RESPCommand("GETRANGE", key, String(EntryCodec.preludeBytes),
                                                       String(EntryCodec.preludeBytes + length - 1)))
         guard case .bulk(let bytes) = reply, bytes.readableBytes == length else {

@@ -48,11 +48,3 @@ struct RAGServeClient: Sendable {
                             timeToFirstToken: ((extra["ttft_ms"] as? NSNumber)?.doubleValue ?? 0) / 1000, seconds: seconds)
     }
 }
-
-/// The `p`-th percentile (0...100) of `values`, nearest rank; 0 for none.
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted()
-    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
-    return sorted[min(max(rank, 0), sorted.count - 1)]
-}

@@ -3,6 +3,7 @@ import Bench
 import Engine
 import Foundation
 import Kernels
+import LoadGenerator
 import Logging
 import Server
 import Templates
@@ -159,10 +160,10 @@ struct RAGServeCommand: AsyncParsableCommand {
             }
         }
         let wall = Date().timeIntervalSince(started)
-        let ttfts = answers.map { $0.0.timeToFirstToken * 1000 }
+        let ttfts = Percentiles(answers.map { $0.0.timeToFirstToken * 1000 })
         let chunkTokens = answers.reduce(0) { $0 + $1.chunk }
-        return Row(concurrency: concurrency, reuse: mode, requests: answers.count, ttft_p50_ms: percentile(ttfts, 50),
-                   ttft_p99_ms: percentile(ttfts, 99),
+        return Row(concurrency: concurrency, reuse: mode, requests: answers.count, ttft_p50_ms: ttfts.value(50) ?? 0,
+                   ttft_p99_ms: ttfts.value(99) ?? 0,
                    aggregate_tok_s: Double(answers.reduce(0) { $0 + $1.0.completionTokens }) / max(wall, 1e-9),
                    chunk_hit_rate: Double(answers.reduce(0) { $0 + $1.hit }) / Double(max(chunkTokens, 1)),
                    mean_cached_tokens: Double(answers.reduce(0) { $0 + $1.0.cachedTokens }) / Double(max(count, 1)),

@@ -235,6 +235,7 @@ public final class LlamaModel: CausalLanguageModel {
         }
         var offset = 0
         return zip(entries, selected).map { entry, indices in
+            // safe: rows selected from a batch the forward already allocated logits for (rows x vocabulary).
             let count = indices.count * vocabulary
             defer { offset += count }
             return Logits(vocabularySize: vocabulary, tokenIndices: indices.map { entry.tokenIndices[$0] },

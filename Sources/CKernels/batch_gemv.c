@@ -3,13 +3,13 @@
 // with 2-8 rows packs the whole matrix first and runs several times slower than one sgemv per vector.
 // Weights are f32, or bf16 / f16 widened to f32 in registers eight at a time (exact), so a 16-bit matrix is
 // read as 16 bits and never written out widened; the sums are those of the f32 kernel over the widened
-// matrix, bit for bit. Rows are split in two halves between the caller and one thread started for the call
-// when the matrix is large (the call is ~1 ms or more then, the thread start ~20 us). Compiled with AVX2 +
+// matrix, bit for bit. Rows are shared with the persistent GEMV helper thread (ck_parallel_rows in
+// gemv_split.c) when the matrix is large enough to repay the hand-off; no thread is started per call (a
+// pthread_create per projection cost ~20-50 us, ~100 times per decode step of the 0.5b shape). Compiled with AVX2 +
 // FMA + F16C like the rest of CKernels (x86-64-v3 is the floor the project targets).
 #include "ckernels.h"
 #include "half_kernels.h"
 #include <immintrin.h>
-#include <pthread.h>
 
 static inline float horizontal_sum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -66,23 +66,22 @@ typedef struct {
     const void *w;
     const float *x;
     float *y;
-    long first, last, rows, columns;
-} half_job;
+    long rows, columns;
+} batch_job;
 
-static void *run_half(void *argument) {
-    half_job *job = argument;
-    job->kernel(job->w, job->first, job->last, job->rows, job->columns, job->x, job->y);
-    return 0;
+static void batch_rows(const void *context, long first, long last) {
+    const batch_job *job = context;
+    job->kernel(job->w, first, last, job->rows, job->columns, job->x, job->y);
 }
 
+/// Matrices below this many weights run on the calling thread alone (the hand-off costs a few µs).
+static const long split_minimum_weights = 1L << 18;
+
 static void run(rows_fn kernel, const void *w, long rows, long columns, const float *x, float *y) {
-    const long middle = rows / 2;
-    pthread_t thread;
-    half_job upper = {kernel, w, x, y, middle, rows, rows, columns};
-    // Large matrices only (>= 1 Mi weights): below that the thread costs more than it saves.
-    int split = rows * columns >= (1L << 20) && pthread_create(&thread, 0, run_half, &upper) == 0;
-    kernel(w, 0, split ? middle : rows, rows, columns, x, y);
-    if (split) pthread_join(thread, 0);
+    const batch_job job = {kernel, w, x, y, rows, columns};
+    const int threads = rows * columns >= split_minimum_weights ? ck_get_gemv_threads() : 1;
+    // ~64 Ki weights per chunk, as for one vector: the batch multiplies the work per weight, not the bytes.
+    ck_parallel_rows(batch_rows, &job, rows, columns > 0 ? (1L << 16) / columns : rows, threads);
 }
 
 int ck_sgemv_batch(const float *w, long rows, long columns, const float *x, long count, float *y) {

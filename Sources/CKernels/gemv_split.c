@@ -1,10 +1,12 @@
-// Shares a 16-bit GEMV's rows between the calling thread and one persistent helper thread. Decode reads
-// every weight once per token, and one core alone cannot draw the machine's memory bandwidth.
+// Shares a GEMV's rows between the calling thread and one persistent helper thread. Decode reads every
+// weight once per token, and one core alone cannot draw the machine's memory bandwidth. Every row-parallel
+// weight kernel goes through here: the 16-bit and block-quantized GEMVs (ck_gemv_run) and the batched GEMV of
+// continuous batching (ck_parallel_rows), so one helper thread serves them all and none starts a thread.
 //
 // Rows are claimed in chunks (a multiple of 4 rows, ~128 KiB of weights) from an atomic counter by both
 // threads, so a helper that is descheduled (the cores are shared) costs at most the chunk it holds: the
-// caller takes every chunk left. Each row is summed exactly as the unsplit kernel sums it (the kernels
-// group rows by 4 from the start of a call), so results are bit-identical with and without the helper.
+// caller takes every chunk left. Each row is summed on its own, exactly as the unsplit kernel sums it, so
+// results are bit-identical with and without the helper.
 // One caller at a time uses the helper (a try-lock); a concurrent caller runs alone on its own thread.
 //
 // Hand-off (all atomics sequentially consistent): the caller closes the job (`open = 0`), waits until the
@@ -22,8 +24,10 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#include <time.h>
 
 typedef void (*gemv_fn)(const uint16_t *, long, long, const float *, float *);
+typedef void (*rows_body)(const void *, long, long);
 
 static struct {
     pthread_mutex_t mutex;
@@ -34,12 +38,10 @@ static struct {
     atomic_flag busy;     // held by the one caller using the helper
     atomic_long next;     // first unclaimed row
     atomic_long done;     // rows finished
-    gemv_fn kernel;
-    const uint16_t *w;
-    long rows, columns, chunk;
-    const float *x;
-    float *y;
-} job = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+    rows_body body;       // computes rows [first, last) of the job described by `context`
+    const void *context;
+    long rows, chunk;
+} job = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, ATOMIC_FLAG_INIT, 0, 0, 0, 0, 0, 0 };
 
 static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
 static int helper_running = 0;
@@ -49,19 +51,36 @@ static void work(void) {
     long start;
     while ((start = atomic_fetch_add(&job.next, job.chunk)) < job.rows) {
         const long count = job.rows - start < job.chunk ? job.rows - start : job.chunk;
-        job.kernel(job.w + start * job.columns, count, job.columns, job.x, job.y + start);
+        job.body(job.context, start, start + count);
         atomic_fetch_add_explicit(&job.done, count, memory_order_release);
     }
 }
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/// How long the helper spins after a job before it sleeps.
+static const double spin_seconds = 200e-6;
 
 static void *helper_main(void *unused) {
     (void)unused;
     unsigned seen = 0;
     for (;;) {
-        // Spin briefly (a decode step posts its GEMVs back to back), then sleep until the next job.
+        // Spin (a decode step posts its GEMVs back to back, with attention and norms between them on the
+        // caller), then sleep until the next job. The spin is bounded in time, not in pause instructions
+        // (whose latency differs ~10x between CPUs): a wake-up from the condition variable costs tens of µs
+        // on a VM, ~100 times per decode step, while a spin bounded at 200 µs costs a core only in the 200 µs
+        // after a step's last GEMV (so it does not compete with OpenBLAS's threads in a following sgemm).
         int spins = 0;
+        double spin_start = 0;
         while (atomic_load(&job.posted) == seen) {
-            if (++spins < 2000) { _mm_pause(); continue; }
+            if ((++spins & 63) != 0) { _mm_pause(); continue; }
+            const double t = now_seconds();
+            if (spin_start == 0) spin_start = t;
+            if (t - spin_start < spin_seconds) continue;
             pthread_mutex_lock(&job.mutex);
             while (atomic_load(&job.posted) == seen) pthread_cond_wait(&job.posted_signal, &job.mutex);
             pthread_mutex_unlock(&job.mutex);
@@ -94,17 +113,16 @@ static void start_helper(void) {
     pthread_attr_destroy(&attributes);
 }
 
-/// Matrices below this many elements run on one core (the hand-off costs a few µs).
-static const long split_minimum_elements = 1L << 18;
-
-void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, const float *x, float *y, int threads) {
-    if (threads < 2 || rows < 8 || columns <= 0 || rows * columns < split_minimum_elements) {
-        kernel(w, rows, columns, x, y);
+void ck_parallel_rows(void (*body)(const void *context, long first, long last), const void *context, long rows,
+                      long chunk_rows, int threads) {
+    if (rows <= 0) return;
+    if (threads < 2 || rows < 8) {
+        body(context, 0, rows);
         return;
     }
     pthread_once(&helper_once, start_helper);
     if (!helper_running || atomic_flag_test_and_set_explicit(&job.busy, memory_order_acquire)) {
-        kernel(w, rows, columns, x, y);
+        body(context, 0, rows);
         return;
     }
     // Close the job, then wait until the helper reads no fields (it may be leaving the previous job).
@@ -112,14 +130,10 @@ void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, con
     for (int spins = 0; atomic_load(&job.inside); ++spins) {
         if (spins < 4096) _mm_pause(); else sched_yield();
     }
-    long chunk = ((1L << 16) / columns) & ~3L;
-    job.kernel = kernel;
-    job.w = w;
+    job.body = body;
+    job.context = context;
     job.rows = rows;
-    job.columns = columns;
-    job.chunk = chunk < 4 ? 4 : chunk;
-    job.x = x;
-    job.y = y;
+    job.chunk = chunk_rows < 4 ? 4 : chunk_rows & ~3L;
     atomic_store(&job.next, 0);
     atomic_store(&job.done, 0);
     unsigned generation = atomic_load(&job.posted) + 1;
@@ -136,4 +150,30 @@ void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, con
     }
     atomic_store(&job.open, 0);
     atomic_flag_clear_explicit(&job.busy, memory_order_release);
+}
+
+/// One GEMV as a row-parallel job.
+typedef struct {
+    gemv_fn kernel;
+    const uint16_t *w;
+    long columns;
+    const float *x;
+    float *y;
+} gemv_job;
+
+static void gemv_rows(const void *context, long first, long last) {
+    const gemv_job *g = context;
+    g->kernel(g->w + first * g->columns, last - first, g->columns, g->x, g->y + first);
+}
+
+/// Matrices below this many elements run on one core (the hand-off costs a few µs).
+static const long split_minimum_elements = 1L << 18;
+
+void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, const float *x, float *y, int threads) {
+    if (threads < 2 || rows < 8 || columns <= 0 || rows * columns < split_minimum_elements) {
+        kernel(w, rows, columns, x, y);
+        return;
+    }
+    const gemv_job g = { kernel, w, columns, x, y };
+    ck_parallel_rows(gemv_rows, &g, rows, (1L << 16) / columns, threads);
 }

@@ -17,42 +17,26 @@ static inline float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// Four rows at a time share each load of x; two accumulators per row hide the FMA latency.
+// One row at a time, 32 columns per pass into four accumulators (hiding the FMA latency); x stays in L1.
+// Rows are read strictly in memory order: with four rows interleaved, each row of a 896-column matrix is a
+// 1.8 KB stream that the hardware prefetcher barely trains on, and decode of the 0.5b shape drew 18 GB/s
+// over two cores; read in order, the same matrices stream at 27-35 GB/s (standalone harness, AVX2 EPYC).
 // LOAD is load_bf16x8 or load_f16x8; WIDEN the matching scalar conversion for the column tail.
 #define GEMV_BODY(LOAD, WIDEN)                                                                          \
-    long r = 0;                                                                                         \
-    for (; r + 4 <= rows; r += 4) {                                                                     \
-        const uint16_t *w0 = w + r * columns, *w1 = w0 + columns, *w2 = w1 + columns, *w3 = w2 + columns; \
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+    for (long r = 0; r < rows; r++) {                                                                   \
+        const uint16_t *row = w + r * columns;                                                          \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                     \
         long c = 0;                                                                                     \
-        for (; c + 16 <= columns; c += 16) {                                                            \
-            const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);                  \
-            a0 = _mm256_fmadd_ps(LOAD(w0 + c), x0, a0); b0 = _mm256_fmadd_ps(LOAD(w0 + c + 8), x1, b0);  \
-            a1 = _mm256_fmadd_ps(LOAD(w1 + c), x0, a1); b1 = _mm256_fmadd_ps(LOAD(w1 + c + 8), x1, b1);  \
-            a2 = _mm256_fmadd_ps(LOAD(w2 + c), x0, a2); b2 = _mm256_fmadd_ps(LOAD(w2 + c + 8), x1, b2);  \
-            a3 = _mm256_fmadd_ps(LOAD(w3 + c), x0, a3); b3 = _mm256_fmadd_ps(LOAD(w3 + c + 8), x1, b3);  \
+        for (; c + 32 <= columns; c += 32) {                                                            \
+            a0 = _mm256_fmadd_ps(LOAD(row + c), _mm256_loadu_ps(x + c), a0);                            \
+            a1 = _mm256_fmadd_ps(LOAD(row + c + 8), _mm256_loadu_ps(x + c + 8), a1);                    \
+            a2 = _mm256_fmadd_ps(LOAD(row + c + 16), _mm256_loadu_ps(x + c + 16), a2);                  \
+            a3 = _mm256_fmadd_ps(LOAD(row + c + 24), _mm256_loadu_ps(x + c + 24), a3);                  \
         }                                                                                               \
-        for (; c + 8 <= columns; c += 8) {                                                              \
-            const __m256 x0 = _mm256_loadu_ps(x + c);                                                   \
-            a0 = _mm256_fmadd_ps(LOAD(w0 + c), x0, a0); a1 = _mm256_fmadd_ps(LOAD(w1 + c), x0, a1);     \
-            a2 = _mm256_fmadd_ps(LOAD(w2 + c), x0, a2); a3 = _mm256_fmadd_ps(LOAD(w3 + c), x0, a3);     \
-        }                                                                                               \
-        float s0 = horizontal_sum(_mm256_add_ps(a0, b0)), s1 = horizontal_sum(_mm256_add_ps(a1, b1));   \
-        float s2 = horizontal_sum(_mm256_add_ps(a2, b2)), s3 = horizontal_sum(_mm256_add_ps(a3, b3));   \
-        for (; c < columns; c++) {                                                                      \
-            s0 += WIDEN(w0[c]) * x[c]; s1 += WIDEN(w1[c]) * x[c];                                       \
-            s2 += WIDEN(w2[c]) * x[c]; s3 += WIDEN(w3[c]) * x[c];                                       \
-        }                                                                                               \
-        y[r] = s0; y[r + 1] = s1; y[r + 2] = s2; y[r + 3] = s3;                                         \
-    }                                                                                                   \
-    for (; r < rows; r++) {                                                                             \
-        const uint16_t *w0 = w + r * columns;                                                           \
-        __m256 a0 = _mm256_setzero_ps();                                                                \
-        long c = 0;                                                                                     \
-        for (; c + 8 <= columns; c += 8) a0 = _mm256_fmadd_ps(LOAD(w0 + c), _mm256_loadu_ps(x + c), a0); \
-        float s0 = horizontal_sum(a0);                                                                  \
-        for (; c < columns; c++) s0 += WIDEN(w0[c]) * x[c];                                             \
-        y[r] = s0;                                                                                      \
+        for (; c + 8 <= columns; c += 8) a0 = _mm256_fmadd_ps(LOAD(row + c), _mm256_loadu_ps(x + c), a0); \
+        float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));       \
+        for (; c < columns; c++) sum += WIDEN(row[c]) * x[c];                                           \
+        y[r] = sum;                                                                                     \
     }
 
 void ck_gemv_bf16_avx2(const uint16_t *w, long rows, long columns, const float *x, float *y) {

@@ -3,7 +3,7 @@
 // weight kernel goes through here: the 16-bit and block-quantized GEMVs (ck_gemv_run) and the batched GEMV of
 // continuous batching (ck_parallel_rows), so one helper thread serves them all and none starts a thread.
 //
-// Rows are claimed in chunks (a multiple of 4 rows, ~128 KiB of weights) from an atomic counter by both
+// Rows are claimed in chunks (GEMVs: a multiple of 4 rows, ~128 KiB of weights; attention: one KV head) from an atomic counter by both
 // threads, so a helper that is descheduled (the cores are shared) costs at most the chunk it holds: the
 // caller takes every chunk left. Each row is summed on its own, exactly as the unsplit kernel sums it, so
 // results are bit-identical with and without the helper.
@@ -116,7 +116,7 @@ static void start_helper(void) {
 void ck_parallel_rows(void (*body)(const void *context, long first, long last), const void *context, long rows,
                       long chunk_rows, int threads) {
     if (rows <= 0) return;
-    if (threads < 2 || rows < 8) {
+    if (threads < 2 || rows < 2) {
         body(context, 0, rows);
         return;
     }
@@ -133,7 +133,7 @@ void ck_parallel_rows(void (*body)(const void *context, long first, long last), 
     job.body = body;
     job.context = context;
     job.rows = rows;
-    job.chunk = chunk_rows < 4 ? 4 : chunk_rows & ~3L;
+    job.chunk = chunk_rows < 1 ? 1 : chunk_rows;
     atomic_store(&job.next, 0);
     atomic_store(&job.done, 0);
     unsigned generation = atomic_load(&job.posted) + 1;
@@ -175,5 +175,5 @@ void ck_gemv_run(gemv_fn kernel, const uint16_t *w, long rows, long columns, con
         return;
     }
     const gemv_job g = { kernel, w, columns, x, y };
-    ck_parallel_rows(gemv_rows, &g, rows, (1L << 16) / columns, threads);
+    ck_parallel_rows(gemv_rows, &g, rows, ((1L << 16) / columns) & ~3L, threads);
 }

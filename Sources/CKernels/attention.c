@@ -73,6 +73,15 @@ static inline __m128 dot4_rotated(const float *const q[4], const float *k, const
     return reduce4(a0, a1, a2, a3);
 }
 
+/// Cells ahead whose keys are prefetched in the score pass.
+enum { KEY_PREFETCH = 8 };
+
+/// Prefetches the cache lines of `count` floats from `p`.
+static inline void prefetch_row(const float *p, int count) {
+    const char *bytes = (const char *)p;
+    for (long offset = 0; offset < (long)count * 4; offset += 64) _mm_prefetch(bytes + offset, _MM_HINT_T0);
+}
+
 /// Cells per block of the weighted-value pass: the block's values (64 x dv floats) stay in L1 while every
 /// query head of the group reads them.
 enum { VALUE_BLOCK = 64 };
@@ -119,6 +128,9 @@ static void attention_heads(const attention_job *job, int begin, int end) {
             }
             visible = 1;
             const float *k = job->keys + (long)c * key_stride + (long)kv * dk;
+            // Consecutive cells of one KV head are key_stride floats apart (2 KB on the 1b shape): two keys per
+            // 4 KB page, where the hardware prefetchers stop, so each key would be a miss. Fetch ahead.
+            if (c + KEY_PREFETCH < cells) prefetch_row(k + KEY_PREFETCH * key_stride, dk);
             const long angles = (long)c * job->table_stride + entry;
             for (int g = 0; g < group; g += 4) {
                 // A group that is not a multiple of 4 repeats its last head; only real heads are stored.
@@ -145,6 +157,8 @@ static void attention_heads(const attention_job *job, int begin, int end) {
         const float *values = job->values + (long)kv * dv;
         for (int c0 = 0; c0 < cells; c0 += VALUE_BLOCK) {
             const int c1 = cells - c0 < VALUE_BLOCK ? cells : c0 + VALUE_BLOCK;
+            // The next block's values (strided like the keys), while this block is summed.
+            for (int c = c1; c < cells && c < c1 + VALUE_BLOCK; c++) prefetch_row(values + (long)c * value_stride, dv);
             for (int g = 0; g < group; g++) {
                 const int h = first + g;
                 const float *p = job->scores + (long)h * cells;

@@ -76,10 +76,11 @@ static inline __m128 dot4_rotated(const float *const q[4], const float *k, const
 /// Cells ahead whose keys are prefetched in the score pass.
 enum { KEY_PREFETCH = 8 };
 
-/// Prefetches the cache lines of `count` floats from `p`.
+/// Prefetches every cache line holding one of the `count` floats from `p` (rows of pruned heads, 44 or 45
+/// floats, are not line-aligned).
 static inline void prefetch_row(const float *p, int count) {
-    const char *bytes = (const char *)p;
-    for (long offset = 0; offset < (long)count * 4; offset += 64) _mm_prefetch(bytes + offset, _MM_HINT_T0);
+    const uintptr_t last = (uintptr_t)(p + count) - 1;
+    for (uintptr_t line = (uintptr_t)p & ~(uintptr_t)63; line <= last; line += 64) _mm_prefetch((const char *)line, _MM_HINT_T0);
 }
 
 /// Cells per block of the weighted-value pass: the block's values (64 x dv floats) stay in L1 while every

@@ -79,6 +79,7 @@ enum { KEY_PREFETCH = 8 };
 /// Prefetches every cache line holding one of the `count` floats from `p` (rows of pruned heads, 44 or 45
 /// floats, are not line-aligned).
 static inline void prefetch_row(const float *p, int count) {
+    if (count <= 0) return;
     const uintptr_t last = (uintptr_t)(p + count) - 1;
     for (uintptr_t line = (uintptr_t)p & ~(uintptr_t)63; line <= last; line += 64) _mm_prefetch((const char *)line, _MM_HINT_T0);
 }

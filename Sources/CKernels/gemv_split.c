@@ -1,12 +1,13 @@
 // Shares a GEMV's rows between the calling thread and one persistent helper thread. Decode reads every
 // weight once per token, and one core alone cannot draw the machine's memory bandwidth. Every row-parallel
-// weight kernel goes through here: the 16-bit and block-quantized GEMVs (ck_gemv_run) and the batched GEMV of
-// continuous batching (ck_parallel_rows), so one helper thread serves them all and none starts a thread.
+// kernel goes through here: the 16-bit and block-quantized GEMVs (ck_gemv_run), the batched GEMV of
+// continuous batching and decode attention across KV heads (ck_parallel_rows), so one helper thread serves
+// them all and none starts a thread.
 //
-// Rows are claimed in chunks (GEMVs: a multiple of 4 rows, ~128 KiB of weights; attention: one KV head) from an atomic counter by both
-// threads, so a helper that is descheduled (the cores are shared) costs at most the chunk it holds: the
-// caller takes every chunk left. Each row is summed on its own, exactly as the unsplit kernel sums it, so
-// results are bit-identical with and without the helper.
+// Rows are claimed in chunks (GEMVs: ~128 KiB of weights, a multiple of 4 rows where that is at least 4;
+// attention: one KV head) from an atomic counter by both threads, so a helper that is descheduled (the cores
+// are shared) costs at most the chunk it holds: the caller takes every chunk left. Each row is computed on its
+// own, exactly as the unsplit kernel computes it, so results are bit-identical with and without the helper.
 // One caller at a time uses the helper (a try-lock); a concurrent caller runs alone on its own thread.
 //
 // Hand-off (all atomics sequentially consistent): the caller closes the job (`open = 0`), waits until the
@@ -133,7 +134,8 @@ void ck_parallel_rows(void (*body)(const void *context, long first, long last), 
     job.body = body;
     job.context = context;
     job.rows = rows;
-    job.chunk = chunk_rows < 1 ? 1 : chunk_rows;
+    // At least 1 and at most `rows`: every claim past the end adds one chunk to `next`, which must not wrap.
+    job.chunk = chunk_rows < 1 ? 1 : (chunk_rows > rows ? rows : chunk_rows);
     atomic_store(&job.next, 0);
     atomic_store(&job.done, 0);
     unsigned generation = atomic_load(&job.posted) + 1;

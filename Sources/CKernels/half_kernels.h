@@ -24,7 +24,7 @@ void ck_gemv_f16_avx512(const uint16_t *w, long rows, long columns, const float 
 void ck_widen_bf16_avx512(const uint16_t *src, long count, float *dst);
 void ck_widen_f16_avx512(const uint16_t *src, long count, float *dst);
 
-/// Runs `body(context, first, last)` over rows [0, rows) in chunks of `chunk_rows` (at least 1), sharing the chunks with the persistent helper thread when `threads` is 2 and
+/// Runs `body(context, first, last)` over rows [0, rows) in chunks of `chunk_rows` (at least 1), sharing the chunks with the persistent helper thread when `threads` is 2 or more and
 /// no other caller holds it (gemv_split.c); returns when every row is done.
 void ck_parallel_rows(void (*body)(const void *context, long first, long last), const void *context, long rows,
                       long chunk_rows, int threads);

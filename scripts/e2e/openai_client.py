@@ -293,12 +293,27 @@ async def load(base, key, model, clients, rounds, pid):
 
 def shutdown(client, base, key, model, pid):
     print("graceful shutdown (SIGTERM)")
-    stream = client.completions.create(model=model, prompt="It was a dark night", max_tokens=200, stream=True,
-                                       extra_body={"reanchor": {"overflow": "reanchor"}})
+    # Long enough (ignore_eos, 1000 tokens: seconds on the embedded model) that the server is still finishing it
+    # when the new request arrives, and well inside the 10 s grace period.
+    stream = client.completions.create(model=model, prompt="It was a dark night", max_tokens=1000, stream=True,
+                                       extra_body={"reanchor": {"overflow": "reanchor", "ignore_eos": True}})
     iterator = iter(stream)
     next(iterator)
     os.kill(pid, signal.SIGTERM)
-    time.sleep(0.2)
+    # Until the server has handled the signal a request still succeeds; then it must get 503 (not a refused
+    # connection: the in-flight stream keeps the server up).
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            client.completions.create(model=model, prompt="x", max_tokens=2)
+        except openai.APIStatusError:
+            break
+        except openai.APIConnectionError as error:
+            check(False, f"new request while shutting down: connection failed ({error}), expected 503")
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     expect_status(503, "new request while shutting down", lambda: client.completions.create(model=model, prompt="x", max_tokens=2))
     reasons = [c.choices[0].finish_reason for c in iterator if c.choices and c.choices[0].finish_reason]
     check(reasons in (["length"], ["stop"]), f"the in-flight stream finished during the grace period: {reasons}")

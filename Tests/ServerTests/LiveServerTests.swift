@@ -12,7 +12,9 @@ import Testing
     func aNonStreamedCompletionIsCancelledWhenItsClientDisconnects() async throws {
         let harness = try ServerHarness(maxSequences: 2)
         let scheduler = harness.scheduler
-        let maxTokens = 1000
+        // Long enough that only cancellation ends it: at ~1000 tokens in well under a second (the embedded
+        // model decodes fast), the job could finish before the server saw the connection close.
+        let maxTokens = 20000
         try await harness.live { client in
             let port = try #require(client.port)
             let raw = TestClient(host: "127.0.0.1", port: port)
@@ -22,7 +24,7 @@ import Testing
                                                               body: ByteBuffer(string: body)))
             // Close at once (the job may not even have started): the server must notice and answer nobody with 499.
             // Waiting for the job to generate first made the test depend on the cooperative pool, which the
-            // parallel suite starves for seconds while the scheduler's own thread generates all 1000 tokens.
+            // parallel suite starves for seconds while the scheduler's own thread generates the tokens.
             try await raw.shutdown()
             try await Self.wait("the request to be counted as closed by its client") {
                 let metrics = try await client.get("/metrics")

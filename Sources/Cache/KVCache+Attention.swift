@@ -20,7 +20,7 @@ extension KVCache {
         let cellCount = span.count
         let shape = Attention.Shape(heads: heads, kvHeads: geometry.kvHeads, headDimension: geometry.headDimension,
                                     keyDimension: geometry.keyDimension, valueDimension: geometry.valueDimension)
-        let scoreBuffer = scores.reserve(max(Attention.blockRows, heads) * max(cellCount, 1))
+        let scoreBuffer = scores.reserve(Attention.scratchCount(shape: shape, queries: rows, cells: cellCount, capturing: weights))
         let offset = rotary.tableOffset(layer: layer)
         let tableStart = offset + first * rotary.tableWidth
         let rotation = storage == .pre ? RotationTable(rows: cellCount, cos: tensors.cellCos.pointer + tableStart,

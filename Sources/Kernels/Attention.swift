@@ -49,7 +49,9 @@ public struct AttentionMask {
 /// Scaled dot-product attention over a KV cache with grouped-query heads.
 ///
 /// `out[t, h, :] = Σ_c softmax_c(q[t, h, :] · K[c, h / g, :] · scale + mask) V[c, h / g, :]` where
-/// `g = heads / kvHeads`. Scores are one `sgemm` per head and query block, so prefill runs at BLAS speed.
+/// `g = heads / kvHeads`. One query (decode) and many (prefill) each run one fused C kernel; a caller that
+/// wants the attention weights gets the block path, one `sgemm` per head and block for the scores and one
+/// for the values, which stores them.
 public enum Attention {
     /// Head counts and widths. A RoPE-aligned pruned model has keys (and queries) `keyDimension` wide and
     /// values `valueDimension` wide, both at most `headDimension`, which still sets the score scale
@@ -69,11 +71,20 @@ public enum Attention {
         }
     }
 
-    /// Query rows per score block: bounds the scratch to `blockRows * cells` floats.
+    /// Query rows per score block of the weight-capturing path: bounds its scratch to `blockRows * cells` floats.
     public static let blockRows = 128
 
+    /// Floats of the `scores` scratch that `compute` needs for `queries` queries over `cells` cells.
+    public static func scratchCount(shape: Shape, queries: Int, cells: Int, capturing: Bool) -> Int {
+        let cells = max(cells, 1)
+        if queries == 1 { return shape.heads * cells }
+        if capturing { return blockRows * cells }
+        return ck_attention_prefill_workspace(Int32(shape.heads), Int32(shape.kvHeads), Int32(shape.keyDimension),
+                                              Int32(shape.valueDimension))
+    }
+
     /// - q: `[queries, heads, dk]`; keys: `[cells, kvHeads, dk]`; values: `[cells, kvHeads, dv]`;
-    ///   out: `[queries, heads, dv]`; scores: scratch of at least `max(blockRows, heads) * cells` floats.
+    ///   out: `[queries, heads, dv]`; scores: scratch of at least `scratchCount(...)` floats.
     ///   keyRotation: for pre-RoPE caches, per-cell angles (one layer's part of `[cells, tableWidth]` rows) that
     ///   keys are rotated by inside attention (decode: fused into the dot products; prefill: into
     ///   `rotatedKeys`, `[cells, kvHeads, dk]`).
@@ -109,6 +120,13 @@ public enum Attention {
                                    table: keyRotation)
             keys = UnsafePointer(rotatedKeys)
         }
+        guard let probabilities else {
+            // Prefill: scores, softmax and values per tile of cells, both cores, no score matrix.
+            ck_attention_prefill(q, Int32(queries), keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads),
+                                 Int32(dk), Int32(dv), scale, mask.cellPositions, mask.cellSequences, mask.queryPositions,
+                                 mask.sequence, mask.window == nil ? 0 : 1, mask.window ?? 0, scores, out)
+            return
+        }
         let limits = stride(from: 0, to: queries, by: blockRows).map {
             mask.visibleLimit(queries: $0, count: min(blockRows, queries - $0), cells: cells)
         }
@@ -122,9 +140,7 @@ public enum Attention {
                 let limit = limits[start / blockRows]
                 guard limit > 0 else {
                     for row in 0..<rows { (out + (start + row) * outStride + h * dv).update(repeating: 0, count: dv) }
-                    if let probabilities {
-                        for row in 0..<rows { (probabilities + ((start + row) * shape.heads + h) * cells).update(repeating: 0, count: cells) }
-                    }
+                    for row in 0..<rows { (probabilities + ((start + row) * shape.heads + h) * cells).update(repeating: 0, count: cells) }
                     start += rows
                     continue
                 }
@@ -134,11 +150,9 @@ public enum Attention {
                     let s = scores + row * limit
                     mask.apply(query: start + row, scores: s, cells: limit)
                     Elementwise.softmax(s, count: limit)
-                    if let probabilities {
-                        let target = probabilities + ((start + row) * shape.heads + h) * cells
-                        target.update(from: s, count: limit)
-                        (target + limit).update(repeating: 0, count: cells - limit)
-                    }
+                    let target = probabilities + ((start + row) * shape.heads + h) * cells
+                    target.update(from: s, count: limit)
+                    (target + limit).update(repeating: 0, count: cells - limit)
                 }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(dv), Int32(limit), 1,
                             scores, Int32(limit), v, Int32(valueStride), 0, out + start * outStride + h * dv, Int32(outStride))

@@ -52,7 +52,7 @@ import Kernels
             let q = (0..<(queries * 16)).map { Float(($0 * 3) % 5) * 0.4 - 0.9 }
             let queryPositions: [Int32] = queries == 1 ? [3] : [1, 3, 4]
             var out = [Float](repeating: 0, count: queries * 16)
-            var scores = [Float](repeating: 0, count: 128 * cells)
+            var scores = [Float](repeating: 0, count: Attention.scratchCount(shape: shape, queries: queries, cells: cells, capturing: false))
             positions.withUnsafeBufferPointer { p in
                 sequences.withUnsafeBufferPointer { s in
                     queryPositions.withUnsafeBufferPointer { qp in

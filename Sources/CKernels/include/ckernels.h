@@ -20,6 +20,20 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
                          const float *cell_cos, const float *cell_sin, int table_stride, int table_heads,
                          float *scores, float *out, float *probabilities);
 
+/// Attention of `queries` query tokens over `cells` cached cells (prefill), fused: scores, softmax and the
+/// weighted values per tile of cells, with a running softmax; no score matrix is stored.
+/// q: [queries, heads, dk]; keys: [cells, kv_heads, dk]; values: [cells, kv_heads, dv]; out: [queries, heads, dv].
+/// Query t sees cell c when cell_sequences[c] == sequence, cell_positions[c] <= query_positions[t] and, with
+/// has_window, cell_positions[c] > query_positions[t] - window; a query that sees nothing gets zeros.
+/// workspace: ck_attention_prefill_workspace(heads, kv_heads, dk, dv) floats.
+void ck_attention_prefill(const float *q, int queries, const float *keys, const float *values, int cells,
+                          int heads, int kv_heads, int dk, int dv, float scale,
+                          const int32_t *cell_positions, const int32_t *cell_sequences, const int32_t *query_positions,
+                          int32_t sequence, int has_window, int32_t window, float *workspace, float *out);
+
+/// Floats of workspace ck_attention_prefill needs (0 for an invalid shape).
+long ck_attention_prefill_workspace(int heads, int kv_heads, int dk, int dv);
+
 /// out[r, i] = silu(gate[r, i]) * up[r, i] for a fused [gate | up] row layout.
 /// gate_up: [rows, 2 * width]; out: [rows, width].
 void ck_swiglu(const float *gate_up, int rows, int width, float *out);

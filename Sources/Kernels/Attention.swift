@@ -49,9 +49,8 @@ public struct AttentionMask {
 /// Scaled dot-product attention over a KV cache with grouped-query heads.
 ///
 /// `out[t, h, :] = Σ_c softmax_c(q[t, h, :] · K[c, h / g, :] · scale + mask) V[c, h / g, :]` where
-/// `g = heads / kvHeads`. One query (decode) and many (prefill) each run one fused C kernel; a caller that
-/// wants the attention weights gets the block path, one `sgemm` per head and block for the scores and one
-/// for the values, which stores them.
+/// `g = heads / kvHeads`. One query (decode) and many (prefill) each run one fused C kernel; for a caller that
+/// wants the prefill's attention weights they are computed apart, one `sgemm` per head and query block.
 public enum Attention {
     /// Head counts and widths. A RoPE-aligned pruned model has keys (and queries) `keyDimension` wide and
     /// values `valueDimension` wide, both at most `headDimension`, which still sets the score scale
@@ -71,16 +70,16 @@ public enum Attention {
         }
     }
 
-    /// Query rows per score block of the weight-capturing path: bounds its scratch to `blockRows * cells` floats.
+    /// Query rows per score block of the weight capture: bounds its scratch to `blockRows * cells` floats.
     public static let blockRows = 128
 
     /// Floats of the `scores` scratch that `compute` needs for `queries` queries over `cells` cells.
     public static func scratchCount(shape: Shape, queries: Int, cells: Int, capturing: Bool) -> Int {
         let cells = max(cells, 1)
         if queries == 1 { return shape.heads * cells }
-        if capturing { return blockRows * cells }
-        return ck_attention_prefill_workspace(Int32(shape.heads), Int32(shape.kvHeads), Int32(shape.keyDimension),
-                                              Int32(shape.valueDimension))
+        let workspace = ck_attention_prefill_workspace(Int32(shape.heads), Int32(shape.kvHeads), Int32(shape.keyDimension),
+                                                       Int32(shape.valueDimension))
+        return workspace + (capturing ? blockRows * cells : 0)
     }
 
     /// - q: `[queries, heads, dk]`; keys: `[cells, kvHeads, dk]`; values: `[cells, kvHeads, dv]`;
@@ -97,12 +96,8 @@ public enum Attention {
                                probabilities: UnsafeMutablePointer<Float>? = nil) {
         let dk = shape.keyDimension
         let dv = shape.valueDimension
-        let group = shape.heads / shape.kvHeads
         let scale = 1 / Float(shape.headDimension).squareRoot()
-        let qStride = shape.heads * dk
-        let outStride = shape.heads * dv
         let keyStride = shape.kvHeads * dk
-        let valueStride = shape.kvHeads * dv
         if queries == 1 {
             // Decode: one fused pass per head (scores, softmax, weighted values), kv heads across threads.
             ck_attention_decode(q, keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads), Int32(dk), Int32(dv), scale,
@@ -120,26 +115,36 @@ public enum Attention {
                                    table: keyRotation)
             keys = UnsafePointer(rotatedKeys)
         }
-        guard let probabilities else {
-            // Prefill: scores, softmax and values per tile of cells, both cores, no score matrix.
-            ck_attention_prefill(q, Int32(queries), keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads),
-                                 Int32(dk), Int32(dv), scale, mask.cellPositions, mask.cellSequences, mask.queryPositions,
-                                 mask.sequence, mask.window == nil ? 0 : 1, mask.window ?? 0, scores, out)
-            return
-        }
+        // Prefill: scores, softmax and values per tile of cells, both cores, no score matrix. The output never
+        // depends on whether weights are captured.
+        let workspace = ck_attention_prefill_workspace(Int32(shape.heads), Int32(shape.kvHeads), Int32(dk), Int32(dv))
+        ck_attention_prefill(q, Int32(queries), keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads),
+                             Int32(dk), Int32(dv), scale, mask.cellPositions, mask.cellSequences, mask.queryPositions,
+                             mask.sequence, mask.window == nil ? 0 : 1, mask.window ?? 0, scores, out)
+        guard let probabilities else { return }
+        capture(shape: shape, q: q, queries: queries, keys: keys, cells: cells, mask: mask, scores: scores + workspace,
+                probabilities: probabilities)
+    }
+
+    /// The attention weights of `compute`'s prefill, `[queries, heads, cells]`: one `sgemm` per head and block of
+    /// `blockRows` queries, masked, softmax per row. scores: `blockRows * cells` floats.
+    private static func capture(shape: Shape, q: UnsafePointer<Float>, queries: Int, keys: UnsafePointer<Float>, cells: Int,
+                                mask: AttentionMask, scores: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>) {
+        let dk = shape.keyDimension
+        let group = shape.heads / shape.kvHeads
+        let scale = 1 / Float(shape.headDimension).squareRoot()
+        let qStride = shape.heads * dk
+        let keyStride = shape.kvHeads * dk
         let limits = stride(from: 0, to: queries, by: blockRows).map {
             mask.visibleLimit(queries: $0, count: min(blockRows, queries - $0), cells: cells)
         }
         for h in 0..<shape.heads {
-            let kv = h / group
-            let k = keys + kv * dk
-            let v = values + kv * dv
+            let k = keys + (h / group) * dk
             var start = 0
             while start < queries {
                 let rows = min(blockRows, queries - start)
                 let limit = limits[start / blockRows]
                 guard limit > 0 else {
-                    for row in 0..<rows { (out + (start + row) * outStride + h * dv).update(repeating: 0, count: dv) }
                     for row in 0..<rows { (probabilities + ((start + row) * shape.heads + h) * cells).update(repeating: 0, count: cells) }
                     start += rows
                     continue
@@ -154,8 +159,6 @@ public enum Attention {
                     target.update(from: s, count: limit)
                     (target + limit).update(repeating: 0, count: cells - limit)
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(dv), Int32(limit), 1,
-                            scores, Int32(limit), v, Int32(valueStride), 0, out + start * outStride + h * dv, Int32(outStride))
                 start += rows
             }
         }

@@ -6,6 +6,7 @@
 // FMA chain per key, a 4K-token decode step of the 1b shape took ~80 ms whatever the key width.
 #include "ckernels.h"
 #include "half_kernels.h"
+#include "vector_math.h"
 #include <immintrin.h>
 #include <math.h>
 
@@ -175,6 +176,236 @@ static void attention_rows(const void *context, long first, long last) {
     attention_heads(context, (int)first, (int)last);
 }
 
+/// q_j · k0 and q_j · k1 for four query heads and two keys: [four sums for k0 | four sums for k1]. Eight
+/// independent chains, so the FMA latency is covered; each q vector is loaded once for both keys.
+static inline void dot4x2(const float *const q[4], const float *k0, const float *k1, int d, float sums[8]) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (int i = 0; i < d; i += 8) {
+        const __m256i m = tail_mask(d - i < 8 ? d - i : 8);
+        const int full = d - i >= 8;
+        const __m256 x0 = full ? _mm256_loadu_ps(k0 + i) : _mm256_maskload_ps(k0 + i, m);
+        const __m256 x1 = full ? _mm256_loadu_ps(k1 + i) : _mm256_maskload_ps(k1 + i, m);
+        __m256 y = full ? _mm256_loadu_ps(q[0] + i) : _mm256_maskload_ps(q[0] + i, m);
+        a0 = _mm256_fmadd_ps(y, x0, a0); b0 = _mm256_fmadd_ps(y, x1, b0);
+        y = full ? _mm256_loadu_ps(q[1] + i) : _mm256_maskload_ps(q[1] + i, m);
+        a1 = _mm256_fmadd_ps(y, x0, a1); b1 = _mm256_fmadd_ps(y, x1, b1);
+        y = full ? _mm256_loadu_ps(q[2] + i) : _mm256_maskload_ps(q[2] + i, m);
+        a2 = _mm256_fmadd_ps(y, x0, a2); b2 = _mm256_fmadd_ps(y, x1, b2);
+        y = full ? _mm256_loadu_ps(q[3] + i) : _mm256_maskload_ps(q[3] + i, m);
+        a3 = _mm256_fmadd_ps(y, x0, a3); b3 = _mm256_fmadd_ps(y, x1, b3);
+    }
+    _mm_storeu_ps(sums, reduce4(a0, a1, a2, a3));
+    _mm_storeu_ps(sums + 4, reduce4(b0, b1, b2, b3));
+}
+
+/// o_j[0, width) += sum over cells [c0, c1) of p_j[c] * v_c[0, width) for four heads j, width <= 16: eight
+/// independent accumulator chains, each value vector loaded once for the four heads.
+static inline void accumulate_values4(float *const o[4], const float *const p[4], const float *values, long value_stride,
+                                      int c0, int c1, int width) {
+    const __m256i m0 = tail_mask(width < 8 ? width : 8), m1 = tail_mask(width <= 8 ? 0 : (width < 16 ? width - 8 : 8));
+    const int full = width == 16;
+    __m256 a0 = _mm256_maskload_ps(o[0], m0), a1 = _mm256_maskload_ps(o[1], m0);
+    __m256 a2 = _mm256_maskload_ps(o[2], m0), a3 = _mm256_maskload_ps(o[3], m0);
+    __m256 b0 = _mm256_maskload_ps(o[0] + 8, m1), b1 = _mm256_maskload_ps(o[1] + 8, m1);
+    __m256 b2 = _mm256_maskload_ps(o[2] + 8, m1), b3 = _mm256_maskload_ps(o[3] + 8, m1);
+    for (int c = c0; c < c1; c++) {
+        const float *v = values + (long)c * value_stride;
+        const __m256 v0 = full ? _mm256_loadu_ps(v) : _mm256_maskload_ps(v, m0);
+        const __m256 v1 = full ? _mm256_loadu_ps(v + 8) : _mm256_maskload_ps(v + 8, m1);
+        __m256 x = _mm256_broadcast_ss(p[0] + c);
+        a0 = _mm256_fmadd_ps(x, v0, a0); b0 = _mm256_fmadd_ps(x, v1, b0);
+        x = _mm256_broadcast_ss(p[1] + c);
+        a1 = _mm256_fmadd_ps(x, v0, a1); b1 = _mm256_fmadd_ps(x, v1, b1);
+        x = _mm256_broadcast_ss(p[2] + c);
+        a2 = _mm256_fmadd_ps(x, v0, a2); b2 = _mm256_fmadd_ps(x, v1, b2);
+        x = _mm256_broadcast_ss(p[3] + c);
+        a3 = _mm256_fmadd_ps(x, v0, a3); b3 = _mm256_fmadd_ps(x, v1, b3);
+    }
+    _mm256_maskstore_ps(o[0], m0, a0); _mm256_maskstore_ps(o[1], m0, a1);
+    _mm256_maskstore_ps(o[2], m0, a2); _mm256_maskstore_ps(o[3], m0, a3);
+    _mm256_maskstore_ps(o[0] + 8, m1, b0); _mm256_maskstore_ps(o[1] + 8, m1, b1);
+    _mm256_maskstore_ps(o[2] + 8, m1, b2); _mm256_maskstore_ps(o[3] + 8, m1, b3);
+}
+
+/// Cells per block of the streaming kernel, the fewest cells per segment, and the most segments.
+enum { STREAM_BLOCK = 64, SEGMENT_MINIMUM = 128, SEGMENTS = 8 };
+
+long ck_attention_decode_workspace(int heads, int cells, int dv) {
+    return (long)heads * (cells > 0 ? cells : 1) + (long)SEGMENTS * heads * (dv + 2);
+}
+
+/// exp(s[c] - top) for c in [0, n) (0 where s[c] is -infinity), in place; returns their sum.
+static inline float exponentiate(float *s, int n, float top) {
+    const __m256 m = _mm256_set1_ps(top), hidden = _mm256_set1_ps(-INFINITY);
+    __m256 total = _mm256_setzero_ps();
+    int c = 0;
+    for (; c + 8 <= n; c += 8) {
+        const __m256 x = _mm256_loadu_ps(s + c);
+        // exp(-inf - m) must be exactly 0: the clamp in ck_exp256 would give a tiny positive value.
+        const __m256 e = _mm256_and_ps(ck_exp256(_mm256_sub_ps(x, m)), _mm256_cmp_ps(x, hidden, _CMP_NEQ_OQ));
+        _mm256_storeu_ps(s + c, e);
+        total = _mm256_add_ps(total, e);
+    }
+    float lanes[8], sum = 0;
+    _mm256_storeu_ps(lanes, total);
+    for (int j = 0; j < 8; j++) sum += lanes[j];
+    for (; c < n; c++) {
+        const float e = s[c] == -INFINITY ? 0 : expf(s[c] - top);
+        s[c] = e;
+        sum += e;
+    }
+    return sum;
+}
+
+/// The largest of s[0, n) (-infinity when n is 0 or all are).
+static inline float largest(const float *s, int n) {
+    __m256 top = _mm256_set1_ps(-INFINITY);
+    int c = 0;
+    for (; c + 8 <= n; c += 8) top = _mm256_max_ps(top, _mm256_loadu_ps(s + c));
+    float lanes[8], result = -INFINITY;
+    _mm256_storeu_ps(lanes, top);
+    for (int j = 0; j < 8; j++) result = lanes[j] > result ? lanes[j] : result;
+    for (; c < n; c++) result = s[c] > result ? s[c] : result;
+    return result;
+}
+
+/// Cells [begin, end) for every head, streamed in address order, in two passes over blocks of cells: the
+/// scores of every KV head's query heads (each key read once for its group, two cells at a time), a softmax
+/// per head over the segment, then the weighted values. A block's cell rows (every KV head's keys or values,
+/// contiguous) are read while the KV heads take their parts, so each line of the cache is fetched once, and
+/// the next block's rows are prefetched.
+/// partial: [heads, dv] outputs scaled by exp(-m) and not yet divided by the sum, then [heads] maxima m,
+/// [heads] sums.
+static void stream_segment(const attention_job *job, int begin, int end, float *partial) {
+    const int dk = job->dk, dv = job->dv, heads = job->heads, group = heads / job->kv_heads, cells = job->cells;
+    const long key_stride = (long)job->kv_heads * dk, value_stride = (long)job->kv_heads * dv;
+    float *o = partial, *m = o + (long)heads * dv, *l = m + heads;
+    for (long i = 0; i < (long)heads * dv; i++) o[i] = 0;
+    for (int h = 0; h < heads; h++) { m[h] = -INFINITY; l[h] = 0; }
+    int any_visible = 0;
+    unsigned char visible[STREAM_BLOCK];
+    for (int b0 = begin; b0 < end; b0 += STREAM_BLOCK) {
+        const int b1 = end - b0 < STREAM_BLOCK ? end : b0 + STREAM_BLOCK;
+        int block_visible = 0;
+        for (int c = b0; c < b1; c++) {
+            const int32_t p = job->positions[c];
+            visible[c - b0] = job->sequences[c] == job->sequence && p <= job->query_position && p > job->window_low;
+            block_visible |= visible[c - b0];
+        }
+        any_visible |= block_visible;
+        for (int kv = 0; kv < job->kv_heads; kv++) {
+            const int first = kv * group;
+            if (!block_visible) {
+                for (int g = 0; g < group; g++)
+                    for (int c = b0; c < b1; c++) job->scores[(long)(first + g) * cells + c] = -INFINITY;
+                continue;
+            }
+            const long entry = job->table_heads > 1 ? (long)kv * (dk / 2) : 0;
+            for (int g = 0; g < group; g += 4) {
+                // A group that is not a multiple of 4 repeats its last head; only real heads are stored.
+                const float *q[4];
+                for (int j = 0; j < 4; j++) q[j] = job->q + (long)(first + (g + j < group ? g + j : group - 1)) * dk;
+                for (int c = b0; c < b1; c++) {
+                    float sums[8];
+                    const float *k = job->keys + (long)c * key_stride + (long)kv * dk;
+                    // This head's part of the rows one block ahead: spread over the pass, every line of the
+                    // next block's rows is requested once.
+                    if (g == 0 && c + STREAM_BLOCK + 1 < end) {
+                        prefetch_row(k + STREAM_BLOCK * key_stride, dk);
+                        prefetch_row(k + (STREAM_BLOCK + 1) * key_stride, dk);
+                    }
+                    const int pair = !job->cell_cos && c + 1 < b1 && visible[c - b0] && visible[c + 1 - b0];
+                    if (pair) {
+                        dot4x2(q, k, k + key_stride, dk, sums);
+                    } else if (visible[c - b0]) {
+                        const long angles = (long)c * job->table_stride + entry;
+                        _mm_storeu_ps(sums, job->cell_cos ? dot4_rotated(q, k, job->cell_cos + angles, job->cell_sin + angles, dk)
+                                                          : dot4(q, k, dk));
+                    }
+                    for (int j = 0; j < 4 && g + j < group; j++) {
+                        float *row = job->scores + (long)(first + g + j) * cells;
+                        row[c] = visible[c - b0] ? sums[j] * job->scale : -INFINITY;
+                        if (pair) row[c + 1] = sums[4 + j] * job->scale;
+                    }
+                    c += pair;
+                }
+            }
+        }
+    }
+    if (!any_visible) return;
+    for (int h = 0; h < heads; h++) {
+        float *s = job->scores + (long)h * cells + begin;
+        m[h] = largest(s, end - begin);
+        l[h] = exponentiate(s, end - begin, m[h]);
+    }
+    float spare[16];
+    for (int b0 = begin; b0 < end; b0 += STREAM_BLOCK) {
+        const int b1 = end - b0 < STREAM_BLOCK ? end : b0 + STREAM_BLOCK;
+        for (int kv = 0; kv < job->kv_heads; kv++) {
+            const int first = kv * group;
+            const float *values = job->values + (long)kv * dv;
+            for (int c = b1; c < end && c < b1 + STREAM_BLOCK; c++) prefetch_row(values + (long)c * value_stride, dv);
+            for (int g = 0; g < group; g += 4) {
+                // Heads past the group's end (repeats) write to a spare row.
+                float *out[4];
+                const float *p[4];
+                for (int i = 0; i < dv; i += 16) {
+                    for (int j = 0; j < 4; j++) {
+                        const int h = first + (g + j < group ? g + j : group - 1);
+                        out[j] = g + j < group ? o + (long)h * dv + i : spare;
+                        p[j] = job->scores + (long)h * cells;
+                    }
+                    accumulate_values4(out, p, values + i, value_stride, b0, b1, dv - i < 16 ? dv - i : 16);
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    const attention_job *job;
+    int segment_cells;
+    float *partials;
+} stream_job;
+
+static void stream_rows(const void *context, long first, long last) {
+    const stream_job *s = context;
+    const long stride = (long)s->job->heads * (s->job->dv + 2);
+    for (long segment = first; segment < last; segment++) {
+        const int begin = (int)(segment * s->segment_cells);
+        const int end = s->job->cells - begin < s->segment_cells ? s->job->cells : begin + s->segment_cells;
+        stream_segment(s->job, begin, end, s->partials + segment * stride);
+    }
+}
+
+/// out[h] = the segments' outputs rescaled to the largest maximum, over the rescaled sums (zeros when no
+/// cell was visible).
+static void merge_segments(const attention_job *job, const float *partials, int segments) {
+    const int heads = job->heads, dv = job->dv;
+    const long stride = (long)heads * (dv + 2);
+    for (int h = 0; h < heads; h++) {
+        float top = -INFINITY;
+        for (int s = 0; s < segments; s++) {
+            const float m = partials[s * stride + (long)heads * dv + h];
+            top = m > top ? m : top;
+        }
+        float *out = job->out + (long)h * dv;
+        for (int i = 0; i < dv; i++) out[i] = 0;
+        if (top == -INFINITY) continue;
+        float total = 0;
+        for (int s = 0; s < segments; s++) {
+            const float *part = partials + s * stride;
+            const float m = part[(long)heads * dv + h];
+            if (m == -INFINITY) continue;
+            const float weight = expf(m - top);
+            total += part[(long)heads * dv + heads + h] * weight;
+            for (int i = 0; i < dv; i++) out[i] += part[(long)h * dv + i] * weight;
+        }
+        const float inverse = 1 / total;
+        for (int i = 0; i < dv; i++) out[i] *= inverse;
+    }
+}
+
 /// Attention with fewer multiply-adds than this runs on the calling thread (the hand-off costs a few µs).
 static const long parallel_minimum_work = 1L << 17;
 
@@ -187,8 +418,18 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
     attention_job job = { q, keys, values, cells, heads, kv_heads, dk, dv, scale, cell_positions, cell_sequences,
                           query_position, sequence, window_low, cell_cos, cell_sin, table_stride, table_heads,
                           scores, out, probabilities };
-    // KV heads are independent (each writes only its query heads' scores, outputs and probabilities): they are
-    // shared with the GEMV helper thread when the step is large enough.
     const long work = (long)cells * heads * (dk + dv);
-    ck_parallel_rows(attention_rows, &job, kv_heads, 1, work >= parallel_minimum_work ? ck_get_gemv_threads() : 1);
+    const int threads = work >= parallel_minimum_work ? ck_get_gemv_threads() : 1;
+    if (probabilities) {
+        // KV heads are independent (each writes only its query heads' scores, outputs and probabilities): they
+        // are shared with the GEMV helper thread when the step is large enough.
+        ck_parallel_rows(attention_rows, &job, kv_heads, 1, threads);
+        return;
+    }
+    // Segments of cells are independent partial softmaxes, merged at the end.
+    int segments = cells / SEGMENT_MINIMUM;
+    segments = segments < 1 ? 1 : (segments > SEGMENTS ? SEGMENTS : segments);
+    const stream_job stream = { &job, (cells + segments - 1) / segments, scores + (long)heads * cells };
+    ck_parallel_rows(stream_rows, &stream, segments, 1, threads);
+    merge_segments(&job, stream.partials, segments);
 }

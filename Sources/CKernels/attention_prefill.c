@@ -8,7 +8,7 @@
 // key and value widths (RoPE-aligned pruning), since nothing per score depends on them but the products.
 #include "ckernels.h"
 #include "half_kernels.h"
-#include "vector_math.h"
+#include "softmax_fold.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -186,47 +186,6 @@ static inline void mask_row(float *s, int n, const int32_t *positions, const int
     }
 }
 
-/// Folds one row of tile scores into the running softmax: s[0, n) becomes exp(s - m') (0 where masked), the
-/// row's output is scaled by exp(m - m'), and (m, l) advance. Returns 0 when no cell of the tile is visible.
-static inline int fold_row(float *s, int n, float *m, float *l, float *o, int width) {
-    __m256 top = _mm256_set1_ps(-INFINITY);
-    int c = 0;
-    for (; c + 8 <= n; c += 8) top = _mm256_max_ps(top, _mm256_loadu_ps(s + c));
-    float lanes_max[8];
-    _mm256_storeu_ps(lanes_max, top);
-    float tile_max = -INFINITY;
-    for (int j = 0; j < 8; j++) tile_max = lanes_max[j] > tile_max ? lanes_max[j] : tile_max;
-    for (; c < n; c++) tile_max = s[c] > tile_max ? s[c] : tile_max;
-    if (tile_max == -INFINITY) {
-        for (c = 0; c < n; c++) s[c] = 0;
-        return 0;
-    }
-    const float next = *m > tile_max ? *m : tile_max;
-    const float shrink = expf(*m - next);  // 0 while nothing was visible (m = -infinity)
-    const __m256 mv = _mm256_set1_ps(next), hidden = _mm256_set1_ps(-INFINITY);
-    __m256 total = _mm256_setzero_ps();
-    for (c = 0; c + 8 <= n; c += 8) {
-        const __m256 x = _mm256_loadu_ps(s + c);
-        // exp(-inf - m') must be exactly 0: the clamp in ck_exp256 would give a tiny positive value.
-        const __m256 e = _mm256_and_ps(ck_exp256(_mm256_sub_ps(x, mv)), _mm256_cmp_ps(x, hidden, _CMP_NEQ_OQ));
-        _mm256_storeu_ps(s + c, e);
-        total = _mm256_add_ps(total, e);
-    }
-    float lanes_sum[8];
-    _mm256_storeu_ps(lanes_sum, total);
-    float sum = 0;
-    for (int j = 0; j < 8; j++) sum += lanes_sum[j];
-    for (; c < n; c++) {
-        const float e = s[c] == -INFINITY ? 0 : expf(s[c] - next);
-        s[c] = e;
-        sum += e;
-    }
-    if (shrink != 1) for (int i = 0; i < width; i++) o[i] *= shrink;
-    *l = *l * shrink + sum;
-    *m = next;
-    return 1;
-}
-
 /// One item: query heads [kv * group, (kv + 1) * group) of tokens [t0, t1) over every cell.
 static void prefill_item(prefill_job *job, float *slot, int kv, int t0, int t1) {
     const int dk = job->dk, dv = job->dv, group = job->heads / job->kv_heads;
@@ -296,7 +255,7 @@ static void prefill_item(prefill_job *job, float *slot, int kv, int t0, int t1) 
                     mask_row(s, n, positions, sequences, job->sequence, position,
                              job->has_window ? (int64_t)position - window : INT64_MIN);
                 }
-                any |= fold_row(s, n, maxima + r, sums + r, o[j], padded);
+                any |= ck_fold_scores(s, n, maxima + r, sums + r, o[j], padded);
             }
             if (!any) continue;
             for (int i = 0; i < padded; i += PANEL) {

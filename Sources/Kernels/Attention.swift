@@ -76,7 +76,7 @@ public enum Attention {
     /// Floats of the `scores` scratch that `compute` needs for `queries` queries over `cells` cells.
     public static func scratchCount(shape: Shape, queries: Int, cells: Int, capturing: Bool) -> Int {
         let cells = max(cells, 1)
-        if queries == 1 { return shape.heads * cells }
+        if queries == 1 { return ck_attention_decode_workspace(Int32(shape.heads), Int32(cells), Int32(shape.valueDimension)) }
         let workspace = ck_attention_prefill_workspace(Int32(shape.heads), Int32(shape.kvHeads), Int32(shape.keyDimension),
                                                        Int32(shape.valueDimension))
         return workspace + (capturing ? blockRows * cells : 0)

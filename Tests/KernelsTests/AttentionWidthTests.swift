@@ -6,16 +6,20 @@ import Foundation
 /// with canonical keys rotated inside the dot products and without, against a direct computation; over query
 /// groups of 2, 7 (not a multiple of the four heads scored at once) and 1, and over enough cells that the KV
 /// heads are shared with the helper thread (14 heads x 700 cells x 128 multiply-adds, above the kernel's 2^17).
+/// Both decode kernels: the streaming one (segments of cells merged at the end, two cells' keys per step) and,
+/// when the weights are captured, the one per KV head.
 @Suite struct AttentionWidthTests {
     static let widths: [(key: Int, value: Int)] = [(4, 4), (12, 13), (22, 19), (44, 45), (64, 64), (18, 7), (128, 96)]
     static let layouts: [(heads: Int, kvHeads: Int, cells: Int)] = [(4, 2, 9), (14, 2, 700), (8, 8, 70)]
 
     @Test(arguments: widths.indices, [false, true])
     func decodeMatchesDirectComputation(index: Int, rotated: Bool) {
-        for layout in Self.layouts { check(index: index, rotated: rotated, layout: layout) }
+        for layout in Self.layouts {
+            for capturing in [false, true] { check(index: index, rotated: rotated, layout: layout, capturing: capturing) }
+        }
     }
 
-    func check(index: Int, rotated: Bool, layout: (heads: Int, kvHeads: Int, cells: Int)) {
+    func check(index: Int, rotated: Bool, layout: (heads: Int, kvHeads: Int, cells: Int), capturing: Bool) {
         let (dk, dv) = Self.widths[index]
         let (heads, kvHeads, cells) = layout
         let half = dk / 2, group = heads / kvHeads
@@ -31,7 +35,8 @@ import Foundation
         let sequences: [Int32] = (0..<cells).map { $0 % 9 == 2 ? 1 : ($0 % 9 == 6 ? -1 : 0) }
         let query: [Int32] = [Int32(cells - 2)]
         var out = [Float](repeating: 0, count: heads * dv)
-        var scores = [Float](repeating: 0, count: heads * cells)
+        var scores = [Float](repeating: .nan, count: Attention.scratchCount(shape: shape, queries: 1, cells: cells, capturing: capturing))
+        var weights = [Float](repeating: .nan, count: capturing ? heads * cells : 0)
         positions.withUnsafeBufferPointer { p in
             sequences.withUnsafeBufferPointer { s in
                 query.withUnsafeBufferPointer { qp in
@@ -40,8 +45,11 @@ import Foundation
                             let mask = AttentionMask(cellPositions: p.baseAddress!, cellSequences: s.baseAddress!,
                                                      queryPositions: qp.baseAddress!, sequence: 0, window: nil)
                             let table = RotationTable(rows: cells, cos: c.baseAddress!, sin: n.baseAddress!, rowStride: kvHeads * half, heads: kvHeads)
-                            Attention.compute(shape: shape, q: q, queries: 1, keys: keys, values: values, cells: cells, mask: mask,
-                                              scores: &scores, out: &out, keyRotation: rotated ? table : nil)
+                            weights.withUnsafeMutableBufferPointer { w in
+                                Attention.compute(shape: shape, q: q, queries: 1, keys: keys, values: values, cells: cells, mask: mask,
+                                                  scores: &scores, out: &out, keyRotation: rotated ? table : nil,
+                                                  probabilities: capturing ? w.baseAddress : nil)
+                            }
                         }
                     }
                 }
@@ -50,7 +58,7 @@ import Foundation
         var worst: Float = 0
         for h in 0..<heads {
             let kv = h / group
-            var weights: [Float] = (0..<cells).map { c in
+            var expectedWeights: [Float] = (0..<cells).map { c in
                 guard sequences[c] == 0, positions[c] <= query[0] else { return -.infinity }
                 var k = Array(keys[((c * kvHeads + kv) * dk)..<((c * kvHeads + kv + 1) * dk)])
                 if rotated {
@@ -61,12 +69,15 @@ import Foundation
                 }
                 return (0..<dk).reduce(0) { $0 + q[h * dk + $1] * k[$1] } / 8  // 1 / sqrt(headDimension 64)
             }
-            Elementwise.softmax(&weights, count: cells)
+            Elementwise.softmax(&expectedWeights, count: cells)
             for i in 0..<dv {
-                let expected = (0..<cells).reduce(Float(0)) { $0 + weights[$1] * values[($1 * kvHeads + kv) * dv + i] }
+                let expected = (0..<cells).reduce(Float(0)) { $0 + expectedWeights[$1] * values[($1 * kvHeads + kv) * dv + i] }
                 worst = max(worst, abs(out[h * dv + i] - expected))
             }
+            if capturing {
+                for c in 0..<cells { worst = max(worst, abs(weights[h * cells + c] - expectedWeights[c])) }
+            }
         }
-        #expect(worst < 1e-5, "dk \(dk) dv \(dv) rotated \(rotated) \(layout): max |Δ| = \(worst)")
+        #expect(worst < 1e-5, "dk \(dk) dv \(dv) rotated \(rotated) \(layout) capturing \(capturing): max |Δ| = \(worst)")
     }
 }

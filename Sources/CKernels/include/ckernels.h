@@ -8,7 +8,8 @@
 /// Attention of one query token over `cells` cached cells, grouped-query heads.
 /// q: [heads, dk]; keys: [cells, kv_heads, dk]; values: [cells, kv_heads, dv]; out: [heads, dv]
 /// (dk, dv: key and value widths, below head_dim in a pruned model; scores are scaled by `scale`);
-/// scores: scratch of heads * cells floats; probabilities (may be NULL): [heads, cells] receives the weights.
+/// scores: scratch of ck_attention_decode_workspace(heads, cells, dv) floats; probabilities (may be NULL):
+/// [heads, cells] receives the weights.
 /// A cell is visible when cell_sequences[c] == sequence and window_low < cell_positions[c] <= query_position.
 /// cell_cos, cell_sin (may be NULL): angles, row c at c * table_stride, with table_heads entries of dk/2
 /// (1: shared by every head; else one per kv head); when given, keys are canonical (unrotated) and each
@@ -19,6 +20,9 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
                          int32_t query_position, int32_t sequence, int32_t window_low,
                          const float *cell_cos, const float *cell_sin, int table_stride, int table_heads,
                          float *scores, float *out, float *probabilities);
+
+/// Floats of scratch ck_attention_decode needs.
+long ck_attention_decode_workspace(int heads, int cells, int dv);
 
 /// Attention of `queries` query tokens over `cells` cached cells (prefill), fused: scores, softmax and the
 /// weighted values per tile of cells, with a running softmax; no score matrix is stored.

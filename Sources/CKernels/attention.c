@@ -198,17 +198,18 @@ static inline void dot4x2(const float *const q[4], const float *k0, const float 
     _mm_storeu_ps(sums + 4, reduce4(b0, b1, b2, b3));
 }
 
-/// o_j[0, width) += sum over cells [c0, c1) of p_j[c] * v_c[0, width) for four heads j, width <= 16: eight
+/// o_j[0, width) += sum over the listed cells c of p_j[c] * v_c[0, width) for four heads j, width <= 16: eight
 /// independent accumulator chains, each value vector loaded once for the four heads.
 static inline void accumulate_values4(float *const o[4], const float *const p[4], const float *values, long value_stride,
-                                      int c0, int c1, int width) {
+                                      const int *cells, int count, int width) {
     const __m256i m0 = tail_mask(width < 8 ? width : 8), m1 = tail_mask(width <= 8 ? 0 : (width < 16 ? width - 8 : 8));
     const int full = width == 16;
     __m256 a0 = _mm256_maskload_ps(o[0], m0), a1 = _mm256_maskload_ps(o[1], m0);
     __m256 a2 = _mm256_maskload_ps(o[2], m0), a3 = _mm256_maskload_ps(o[3], m0);
     __m256 b0 = _mm256_maskload_ps(o[0] + 8, m1), b1 = _mm256_maskload_ps(o[1] + 8, m1);
     __m256 b2 = _mm256_maskload_ps(o[2] + 8, m1), b3 = _mm256_maskload_ps(o[3] + 8, m1);
-    for (int c = c0; c < c1; c++) {
+    for (int i = 0; i < count; i++) {
+        const int c = cells[i];
         const float *v = values + (long)c * value_stride;
         const __m256 v0 = full ? _mm256_loadu_ps(v) : _mm256_maskload_ps(v, m0);
         const __m256 v1 = full ? _mm256_loadu_ps(v + 8) : _mm256_maskload_ps(v + 8, m1);
@@ -232,6 +233,16 @@ enum { STREAM_BLOCK = 64, SEGMENT_MINIMUM = 128, SEGMENTS = 8 };
 
 long ck_attention_decode_workspace(int heads, int cells, int dv) {
     return (long)heads * (cells > 0 ? cells : 1) + (long)SEGMENTS * heads * (dv + 2);
+}
+
+/// The cells of [b0, b1) the query may see, in order, into `listed`; returns their count.
+static inline int visible_cells(const attention_job *job, int b0, int b1, int *listed) {
+    int count = 0;
+    for (int c = b0; c < b1; c++) {
+        const int32_t p = job->positions[c];
+        if (job->sequences[c] == job->sequence && p <= job->query_position && p > job->window_low) listed[count++] = c;
+    }
+    return count;
 }
 
 /// exp(s[c] - top) for c in [0, n) (0 where s[c] is -infinity), in place; returns their sum.
@@ -283,29 +294,27 @@ static void stream_segment(const attention_job *job, int begin, int end, float *
     for (long i = 0; i < (long)heads * dv; i++) o[i] = 0;
     for (int h = 0; h < heads; h++) { m[h] = -INFINITY; l[h] = 0; }
     int any_visible = 0;
-    unsigned char visible[STREAM_BLOCK];
+    int listed[STREAM_BLOCK];
     for (int b0 = begin; b0 < end; b0 += STREAM_BLOCK) {
         const int b1 = end - b0 < STREAM_BLOCK ? end : b0 + STREAM_BLOCK;
-        int block_visible = 0;
-        for (int c = b0; c < b1; c++) {
-            const int32_t p = job->positions[c];
-            visible[c - b0] = job->sequences[c] == job->sequence && p <= job->query_position && p > job->window_low;
-            block_visible |= visible[c - b0];
-        }
-        any_visible |= block_visible;
+        // The block's visible cells: in a pool shared by running sequences, a sequence's cells interleave with
+        // the others', and only its own are scored and summed.
+        const int count = visible_cells(job, b0, b1, listed);
+        any_visible |= count > 0;
         for (int kv = 0; kv < job->kv_heads; kv++) {
             const int first = kv * group;
-            if (!block_visible) {
-                for (int g = 0; g < group; g++)
-                    for (int c = b0; c < b1; c++) job->scores[(long)(first + g) * cells + c] = -INFINITY;
-                continue;
+            for (int g = 0; g < group; g++) {
+                float *row = job->scores + (long)(first + g) * cells;
+                for (int c = b0; c < b1; c++) row[c] = -INFINITY;
             }
+            if (count == 0) continue;
             const long entry = job->table_heads > 1 ? (long)kv * (dk / 2) : 0;
             for (int g = 0; g < group; g += 4) {
                 // A group that is not a multiple of 4 repeats its last head; only real heads are stored.
                 const float *q[4];
                 for (int j = 0; j < 4; j++) q[j] = job->q + (long)(first + (g + j < group ? g + j : group - 1)) * dk;
-                for (int c = b0; c < b1; c++) {
+                for (int i = 0; i < count; i++) {
+                    const int c = listed[i];
                     float sums[8];
                     const float *k = job->keys + (long)c * key_stride + (long)kv * dk;
                     // This head's part of the rows one block ahead: spread over the pass, every line of the
@@ -314,20 +323,20 @@ static void stream_segment(const attention_job *job, int begin, int end, float *
                         prefetch_row(k + STREAM_BLOCK * key_stride, dk);
                         prefetch_row(k + (STREAM_BLOCK + 1) * key_stride, dk);
                     }
-                    const int pair = !job->cell_cos && c + 1 < b1 && visible[c - b0] && visible[c + 1 - b0];
+                    const int pair = !job->cell_cos && i + 1 < count;
                     if (pair) {
-                        dot4x2(q, k, k + key_stride, dk, sums);
-                    } else if (visible[c - b0]) {
+                        dot4x2(q, k, job->keys + (long)listed[i + 1] * key_stride + (long)kv * dk, dk, sums);
+                    } else {
                         const long angles = (long)c * job->table_stride + entry;
                         _mm_storeu_ps(sums, job->cell_cos ? dot4_rotated(q, k, job->cell_cos + angles, job->cell_sin + angles, dk)
                                                           : dot4(q, k, dk));
                     }
                     for (int j = 0; j < 4 && g + j < group; j++) {
                         float *row = job->scores + (long)(first + g + j) * cells;
-                        row[c] = visible[c - b0] ? sums[j] * job->scale : -INFINITY;
-                        if (pair) row[c + 1] = sums[4 + j] * job->scale;
+                        row[c] = sums[j] * job->scale;
+                        if (pair) row[listed[i + 1]] = sums[4 + j] * job->scale;
                     }
-                    c += pair;
+                    i += pair;
                 }
             }
         }
@@ -341,6 +350,8 @@ static void stream_segment(const attention_job *job, int begin, int end, float *
     float spare[16];
     for (int b0 = begin; b0 < end; b0 += STREAM_BLOCK) {
         const int b1 = end - b0 < STREAM_BLOCK ? end : b0 + STREAM_BLOCK;
+        const int count = visible_cells(job, b0, b1, listed);
+        if (count == 0) continue;
         for (int kv = 0; kv < job->kv_heads; kv++) {
             const int first = kv * group;
             const float *values = job->values + (long)kv * dv;
@@ -355,7 +366,7 @@ static void stream_segment(const attention_job *job, int begin, int end, float *
                         out[j] = g + j < group ? o + (long)h * dv + i : spare;
                         p[j] = job->scores + (long)h * cells;
                     }
-                    accumulate_values4(out, p, values + i, value_stride, b0, b1, dv - i < 16 ? dv - i : 16);
+                    accumulate_values4(out, p, values + i, value_stride, listed, count, dv - i < 16 ? dv - i : 16);
                 }
             }
         }

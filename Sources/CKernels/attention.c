@@ -198,7 +198,7 @@ static inline void dot4x2(const float *const q[4], const float *k0, const float 
     _mm_storeu_ps(sums + 4, reduce4(b0, b1, b2, b3));
 }
 
-/// o_j[0, width) += sum over the listed cells c of p_j[c] * v_c[0, width) for four heads j, width <= 16: eight
+/// o_j[0, width) += sum over i < count of p_j[i] * v_{cells[i]}[0, width) for four heads j, width <= 16: eight
 /// independent accumulator chains, each value vector loaded once for the four heads.
 static inline void accumulate_values4(float *const o[4], const float *const p[4], const float *values, long value_stride,
                                       const int *cells, int count, int width) {
@@ -213,13 +213,13 @@ static inline void accumulate_values4(float *const o[4], const float *const p[4]
         const float *v = values + (long)c * value_stride;
         const __m256 v0 = full ? _mm256_loadu_ps(v) : _mm256_maskload_ps(v, m0);
         const __m256 v1 = full ? _mm256_loadu_ps(v + 8) : _mm256_maskload_ps(v + 8, m1);
-        __m256 x = _mm256_broadcast_ss(p[0] + c);
+        __m256 x = _mm256_broadcast_ss(p[0] + i);
         a0 = _mm256_fmadd_ps(x, v0, a0); b0 = _mm256_fmadd_ps(x, v1, b0);
-        x = _mm256_broadcast_ss(p[1] + c);
+        x = _mm256_broadcast_ss(p[1] + i);
         a1 = _mm256_fmadd_ps(x, v0, a1); b1 = _mm256_fmadd_ps(x, v1, b1);
-        x = _mm256_broadcast_ss(p[2] + c);
+        x = _mm256_broadcast_ss(p[2] + i);
         a2 = _mm256_fmadd_ps(x, v0, a2); b2 = _mm256_fmadd_ps(x, v1, b2);
-        x = _mm256_broadcast_ss(p[3] + c);
+        x = _mm256_broadcast_ss(p[3] + i);
         a3 = _mm256_fmadd_ps(x, v0, a3); b3 = _mm256_fmadd_ps(x, v1, b3);
     }
     _mm256_maskstore_ps(o[0], m0, a0); _mm256_maskstore_ps(o[1], m0, a1);
@@ -232,7 +232,9 @@ static inline void accumulate_values4(float *const o[4], const float *const p[4]
 enum { STREAM_BLOCK = 64, SEGMENT_MINIMUM = 128, SEGMENTS = 8 };
 
 long ck_attention_decode_workspace(int heads, int cells, int dv) {
-    return (long)heads * (cells > 0 ? cells : 1) + (long)SEGMENTS * heads * (dv + 2);
+    const long n = cells > 0 ? cells : 1;
+    // scores [heads, cells], the segments' partial results, the visible cells' indices (int32, one per cell)
+    return (long)heads * n + (long)SEGMENTS * heads * (dv + 2) + n;
 }
 
 /// The cells of [b0, b1) the query may see, in order, into `listed`; returns their count.
@@ -280,93 +282,84 @@ static inline float largest(const float *s, int n) {
     return result;
 }
 
-/// Cells [begin, end) for every head, streamed in address order, in two passes over blocks of cells: the
-/// scores of every KV head's query heads (each key read once for its group, two cells at a time), a softmax
-/// per head over the segment, then the weighted values. A block's cell rows (every KV head's keys or values,
-/// contiguous) are read while the KV heads take their parts, so each line of the cache is fetched once, and
-/// the next block's rows are prefetched.
-/// partial: [heads, dv] outputs scaled by exp(-m) and not yet divided by the sum, then [heads] maxima m,
-/// [heads] sums.
-static void stream_segment(const attention_job *job, int begin, int end, float *partial) {
+/// Cells [begin, end) for every head, streamed in address order: the visible cells are listed first (in a
+/// pool shared by running sequences a sequence's cells interleave with the others'), then two passes over
+/// the list: the scores of every KV head's query heads (each key read once for its group, two cells at a
+/// time), a softmax per head over the segment, then the weighted values. The cell rows (every KV head's keys
+/// or values, contiguous) are read while the KV heads take their parts, so each line of the cache is
+/// fetched once, and each KV head prefetches its part of the rows one block of cells ahead.
+/// scores: the segment's part of [heads, cells], compact (entry i is listed cell i); listed: room for
+/// end - begin indices. partial: [heads, dv] outputs scaled by exp(-m) and not yet divided by the sum, then
+/// [heads] maxima m, [heads] sums.
+static void stream_segment(const attention_job *job, int begin, int end, int *listed, float *partial) {
     const int dk = job->dk, dv = job->dv, heads = job->heads, group = heads / job->kv_heads, cells = job->cells;
     const long key_stride = (long)job->kv_heads * dk, value_stride = (long)job->kv_heads * dv;
     float *o = partial, *m = o + (long)heads * dv, *l = m + heads;
     for (long i = 0; i < (long)heads * dv; i++) o[i] = 0;
     for (int h = 0; h < heads; h++) { m[h] = -INFINITY; l[h] = 0; }
-    int any_visible = 0;
-    int listed[STREAM_BLOCK];
-    for (int b0 = begin; b0 < end; b0 += STREAM_BLOCK) {
-        const int b1 = end - b0 < STREAM_BLOCK ? end : b0 + STREAM_BLOCK;
-        // The block's visible cells: in a pool shared by running sequences, a sequence's cells interleave with
-        // the others', and only its own are scored and summed.
-        const int count = visible_cells(job, b0, b1, listed);
-        any_visible |= count > 0;
+    const int count = visible_cells(job, begin, end, listed);
+    if (count == 0) return;
+    for (int i0 = 0; i0 < count; i0 += STREAM_BLOCK) {
+        const int i1 = count - i0 < STREAM_BLOCK ? count : i0 + STREAM_BLOCK;
         for (int kv = 0; kv < job->kv_heads; kv++) {
             const int first = kv * group;
-            for (int g = 0; g < group; g++) {
-                float *row = job->scores + (long)(first + g) * cells;
-                for (int c = b0; c < b1; c++) row[c] = -INFINITY;
-            }
-            if (count == 0) continue;
             const long entry = job->table_heads > 1 ? (long)kv * (dk / 2) : 0;
+            const float *keys = job->keys + (long)kv * dk;
             for (int g = 0; g < group; g += 4) {
                 // A group that is not a multiple of 4 repeats its last head; only real heads are stored.
                 const float *q[4];
                 for (int j = 0; j < 4; j++) q[j] = job->q + (long)(first + (g + j < group ? g + j : group - 1)) * dk;
-                for (int i = 0; i < count; i++) {
+                for (int i = i0; i < i1; i++) {
                     const int c = listed[i];
-                    float sums[8];
-                    const float *k = job->keys + (long)c * key_stride + (long)kv * dk;
-                    // This head's part of the rows one block ahead: spread over the pass, every line of the
-                    // next block's rows is requested once.
-                    if (g == 0 && c + STREAM_BLOCK + 1 < end) {
-                        prefetch_row(k + STREAM_BLOCK * key_stride, dk);
-                        prefetch_row(k + (STREAM_BLOCK + 1) * key_stride, dk);
+                    const float *k = keys + (long)c * key_stride;
+                    if (g == 0) {
+                        // This KV head's part of the rows one block ahead, each requested once over the pass.
+                        if (i + STREAM_BLOCK < count) prefetch_row(keys + (long)listed[i + STREAM_BLOCK] * key_stride, dk);
+                        if (i + 1 < i1 && i + 1 + STREAM_BLOCK < count)
+                            prefetch_row(keys + (long)listed[i + 1 + STREAM_BLOCK] * key_stride, dk);
                     }
-                    const int pair = !job->cell_cos && i + 1 < count;
+                    float sums[8];
+                    const int pair = !job->cell_cos && i + 1 < i1;
                     if (pair) {
-                        dot4x2(q, k, job->keys + (long)listed[i + 1] * key_stride + (long)kv * dk, dk, sums);
+                        dot4x2(q, k, keys + (long)listed[i + 1] * key_stride, dk, sums);
                     } else {
                         const long angles = (long)c * job->table_stride + entry;
                         _mm_storeu_ps(sums, job->cell_cos ? dot4_rotated(q, k, job->cell_cos + angles, job->cell_sin + angles, dk)
                                                           : dot4(q, k, dk));
                     }
                     for (int j = 0; j < 4 && g + j < group; j++) {
-                        float *row = job->scores + (long)(first + g + j) * cells;
-                        row[c] = sums[j] * job->scale;
-                        if (pair) row[listed[i + 1]] = sums[4 + j] * job->scale;
+                        float *row = job->scores + (long)(first + g + j) * cells + begin;
+                        row[i] = sums[j] * job->scale;
+                        if (pair) row[i + 1] = sums[4 + j] * job->scale;
                     }
                     i += pair;
                 }
             }
         }
     }
-    if (!any_visible) return;
     for (int h = 0; h < heads; h++) {
         float *s = job->scores + (long)h * cells + begin;
-        m[h] = largest(s, end - begin);
-        l[h] = exponentiate(s, end - begin, m[h]);
+        m[h] = largest(s, count);
+        l[h] = exponentiate(s, count, m[h]);
     }
     float spare[16];
-    for (int b0 = begin; b0 < end; b0 += STREAM_BLOCK) {
-        const int b1 = end - b0 < STREAM_BLOCK ? end : b0 + STREAM_BLOCK;
-        const int count = visible_cells(job, b0, b1, listed);
-        if (count == 0) continue;
+    for (int i0 = 0; i0 < count; i0 += STREAM_BLOCK) {
+        const int i1 = count - i0 < STREAM_BLOCK ? count : i0 + STREAM_BLOCK;
         for (int kv = 0; kv < job->kv_heads; kv++) {
             const int first = kv * group;
             const float *values = job->values + (long)kv * dv;
-            for (int c = b1; c < end && c < b1 + STREAM_BLOCK; c++) prefetch_row(values + (long)c * value_stride, dv);
+            for (int i = i1; i < count && i < i1 + STREAM_BLOCK; i++) prefetch_row(values + (long)listed[i] * value_stride, dv);
             for (int g = 0; g < group; g += 4) {
                 // Heads past the group's end (repeats) write to a spare row.
                 float *out[4];
                 const float *p[4];
-                for (int i = 0; i < dv; i += 16) {
+                for (int d = 0; d < dv; d += 16) {
                     for (int j = 0; j < 4; j++) {
                         const int h = first + (g + j < group ? g + j : group - 1);
-                        out[j] = g + j < group ? o + (long)h * dv + i : spare;
-                        p[j] = job->scores + (long)h * cells;
+                        out[j] = g + j < group ? o + (long)h * dv + d : spare;
+                        p[j] = job->scores + (long)h * cells + begin + i0;
                     }
-                    accumulate_values4(out, p, values + i, value_stride, listed, count, dv - i < 16 ? dv - i : 16);
+                    accumulate_values4(out, p, values + d, value_stride, listed + i0, i1 - i0, dv - d < 16 ? dv - d : 16);
                 }
             }
         }
@@ -377,6 +370,7 @@ typedef struct {
     const attention_job *job;
     int segment_cells;
     float *partials;
+    int *listed;
 } stream_job;
 
 static void stream_rows(const void *context, long first, long last) {
@@ -385,7 +379,7 @@ static void stream_rows(const void *context, long first, long last) {
     for (long segment = first; segment < last; segment++) {
         const int begin = (int)(segment * s->segment_cells);
         const int end = s->job->cells - begin < s->segment_cells ? s->job->cells : begin + s->segment_cells;
-        stream_segment(s->job, begin, end, s->partials + segment * stride);
+        stream_segment(s->job, begin, end, s->listed + begin, s->partials + segment * stride);
     }
 }
 
@@ -440,7 +434,9 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
     // Segments of cells are independent partial softmaxes, merged at the end.
     int segments = cells / SEGMENT_MINIMUM;
     segments = segments < 1 ? 1 : (segments > SEGMENTS ? SEGMENTS : segments);
-    const stream_job stream = { &job, (cells + segments - 1) / segments, scores + (long)heads * cells };
+    float *partials = scores + (long)heads * cells;
+    const stream_job stream = { &job, (cells + segments - 1) / segments, partials,
+                                (int *)(partials + (long)SEGMENTS * heads * (dv + 2)) };
     ck_parallel_rows(stream_rows, &stream, segments, 1, threads);
     merge_segments(&job, stream.partials, segments);
 }

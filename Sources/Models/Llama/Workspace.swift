@@ -11,7 +11,7 @@ final class Workspace {
     var projected = Scratch()   // [T, hidden]
     var gateUp = Scratch()      // [T, 2 intermediate]
     var activated = Scratch()   // [T, intermediate]
-    var scores = Scratch()      // [max(blockRows, heads), cells]
+    var scores = Scratch()      // Attention.scratchCount: decode scores and partials, or prefill tiles
     var rotatedKeys = Scratch() // [cells, kvHeads d] pre-RoPE prefill only
     var cos = Scratch()         // [T, d/2]
     var sin = Scratch()         // [T, d/2]

@@ -1,7 +1,8 @@
-// Single-query attention over a KV cache, per KV head: the scores of all the query heads of its group (each
-// key read, and rotated in pre-RoPE mode, once for the group; four heads' dot products as independent
-// chains), softmax per head, then the weighted values in blocks of cells with each head's output in
-// registers. KV heads are shared with the GEMV helper thread (gemv_split.c) when the step is large enough.
+// Single-query attention over a KV cache (decode), streamed: the cells are split into segments shared with the
+// GEMV helper thread (gemv_split.c); each segment lists the query's visible cells, scores them for every KV
+// head's query heads (each key read, and rotated in pre-RoPE mode, once for the group; four heads' dot
+// products as independent chains), takes a softmax per head and sums the weighted values; the segments'
+// partial softmaxes are merged, and the attention weights, when asked for, are written from the same pass.
 // Decode attention at long context is latency-bound, not bandwidth-bound: with one head and one dependent
 // FMA chain per key, a 4K-token decode step of the 1b shape took ~80 ms whatever the key width.
 #include "ckernels.h"
@@ -74,106 +75,12 @@ static inline __m128 dot4_rotated(const float *const q[4], const float *k, const
     return reduce4(a0, a1, a2, a3);
 }
 
-/// Cells ahead whose keys are prefetched in the score pass.
-enum { KEY_PREFETCH = 8 };
-
 /// Prefetches every cache line holding one of the `count` floats from `p` (rows of pruned heads, 44 or 45
 /// floats, are not line-aligned).
 static inline void prefetch_row(const float *p, int count) {
     if (count <= 0) return;
     const uintptr_t last = (uintptr_t)(p + count) - 1;
     for (uintptr_t line = (uintptr_t)p & ~(uintptr_t)63; line <= last; line += 64) _mm_prefetch((const char *)line, _MM_HINT_T0);
-}
-
-/// Cells per block of the weighted-value pass: the block's values (64 x dv floats) stay in L1 while every
-/// query head of the group reads them.
-enum { VALUE_BLOCK = 64 };
-
-/// o[0, n) += sum over cells [c0, c1) of p[c] * v_c[0, n), n <= 32, with o held in four registers.
-/// Cells are added in order, one FMA per element and cell, as a plain loop would.
-static inline void accumulate_values(float *o, int n, const float *p, const float *values, long value_stride, int c0, int c1) {
-    const int vectors = (n + 7) / 8;
-    const __m256i last = tail_mask(n - 8 * (vectors - 1));
-    __m256i m[4];
-    for (int j = 0; j < 4; j++) m[j] = j < vectors - 1 ? _mm256_set1_epi32(-1) : (j == vectors - 1 ? last : _mm256_setzero_si256());
-    __m256 a0 = _mm256_maskload_ps(o, m[0]), a1 = _mm256_maskload_ps(o + 8, m[1]);
-    __m256 a2 = _mm256_maskload_ps(o + 16, m[2]), a3 = _mm256_maskload_ps(o + 24, m[3]);
-    for (int c = c0; c < c1; c++) {
-        if (p[c] == 0) continue;
-        const __m256 pv = _mm256_set1_ps(p[c]);
-        const float *v = values + (long)c * value_stride;
-        a0 = _mm256_fmadd_ps(pv, _mm256_maskload_ps(v, m[0]), a0);
-        if (vectors > 1) a1 = _mm256_fmadd_ps(pv, _mm256_maskload_ps(v + 8, m[1]), a1);
-        if (vectors > 2) a2 = _mm256_fmadd_ps(pv, _mm256_maskload_ps(v + 16, m[2]), a2);
-        if (vectors > 3) a3 = _mm256_fmadd_ps(pv, _mm256_maskload_ps(v + 24, m[3]), a3);
-    }
-    _mm256_maskstore_ps(o, m[0], a0);
-    _mm256_maskstore_ps(o + 8, m[1], a1);
-    _mm256_maskstore_ps(o + 16, m[2], a2);
-    _mm256_maskstore_ps(o + 24, m[3], a3);
-}
-
-/// KV heads [begin, end): for each, the scores of all its query heads (each key read once for the group),
-/// softmax per head, then the weighted values per head in cell blocks.
-static void attention_heads(const attention_job *job, int begin, int end) {
-    const int dk = job->dk, dv = job->dv, group = job->heads / job->kv_heads, cells = job->cells;
-    const long key_stride = (long)job->kv_heads * dk, value_stride = (long)job->kv_heads * dv;
-    const float scale = job->scale;
-    for (int kv = begin; kv < end; kv++) {
-        const int first = kv * group;
-        const long entry = job->table_heads > 1 ? (long)kv * (dk / 2) : 0;
-        int visible = 0;
-        for (int c = 0; c < cells; c++) {
-            const int32_t p = job->positions[c];
-            if (job->sequences[c] != job->sequence || p > job->query_position || p <= job->window_low) {
-                for (int g = 0; g < group; g++) job->scores[(long)(first + g) * cells + c] = -INFINITY;
-                continue;
-            }
-            visible = 1;
-            const float *k = job->keys + (long)c * key_stride + (long)kv * dk;
-            // Consecutive cells of one KV head are key_stride floats apart (2 KB on the 1b shape): two keys per
-            // 4 KB page, where the hardware prefetchers stop, so each key would be a miss. Fetch ahead.
-            if (c + KEY_PREFETCH < cells) prefetch_row(k + KEY_PREFETCH * key_stride, dk);
-            const long angles = (long)c * job->table_stride + entry;
-            for (int g = 0; g < group; g += 4) {
-                // A group that is not a multiple of 4 repeats its last head; only real heads are stored.
-                const float *q[4];
-                for (int j = 0; j < 4; j++) q[j] = job->q + (long)(first + (g + j < group ? g + j : group - 1)) * dk;
-                float sums[4];
-                _mm_storeu_ps(sums, job->cell_cos ? dot4_rotated(q, k, job->cell_cos + angles, job->cell_sin + angles, dk)
-                                                  : dot4(q, k, dk));
-                for (int j = 0; j < 4 && g + j < group; j++) job->scores[(long)(first + g + j) * cells + c] = sums[j] * scale;
-            }
-        }
-        for (int g = 0; g < group; g++) {
-            const int h = first + g;
-            float *s = job->scores + (long)h * cells, *o = job->out + (long)h * dv;
-            for (int i = 0; i < dv; i++) o[i] = 0;
-            if (!visible) {
-                if (job->probabilities) for (int c = 0; c < cells; c++) job->probabilities[(long)h * cells + c] = 0;
-                continue;
-            }
-            ck_softmax(s, cells);
-            if (job->probabilities) for (int c = 0; c < cells; c++) job->probabilities[(long)h * cells + c] = s[c];
-        }
-        if (!visible) continue;
-        const float *values = job->values + (long)kv * dv;
-        for (int c0 = 0; c0 < cells; c0 += VALUE_BLOCK) {
-            const int c1 = cells - c0 < VALUE_BLOCK ? cells : c0 + VALUE_BLOCK;
-            // The next block's values (strided like the keys), while this block is summed.
-            for (int c = c1; c < cells && c < c1 + VALUE_BLOCK; c++) prefetch_row(values + (long)c * value_stride, dv);
-            for (int g = 0; g < group; g++) {
-                const int h = first + g;
-                const float *p = job->scores + (long)h * cells;
-                for (int i = 0; i < dv; i += 32)
-                    accumulate_values(job->out + (long)h * dv + i, dv - i < 32 ? dv - i : 32, p, values + i, value_stride, c0, c1);
-            }
-        }
-    }
-}
-
-static void attention_rows(const void *context, long first, long last) {
-    attention_heads(context, (int)first, (int)last);
 }
 
 /// q_j · k0 and q_j · k1 for four query heads and two keys: [four sums for k0 | four sums for k1]. Eight
@@ -255,15 +162,15 @@ static inline int visible_cells(const attention_job *job, int b0, int b1, int *l
 /// fetched once, and each KV head prefetches its part of the rows one block of cells ahead.
 /// scores: the segment's part of [heads, cells], compact (entry i is listed cell i); listed: room for
 /// end - begin indices. partial: [heads, dv] outputs scaled by exp(-m) and not yet divided by the sum, then
-/// [heads] maxima m, [heads] sums.
-static void stream_segment(const attention_job *job, int begin, int end, int *listed, float *partial) {
+/// [heads] maxima m, [heads] sums. Returns the number of visible cells.
+static int stream_segment(const attention_job *job, int begin, int end, int *listed, float *partial) {
     const int dk = job->dk, dv = job->dv, heads = job->heads, group = heads / job->kv_heads, cells = job->cells;
     const long key_stride = (long)job->kv_heads * dk, value_stride = (long)job->kv_heads * dv;
     float *o = partial, *m = o + (long)heads * dv, *l = m + heads;
     for (long i = 0; i < (long)heads * dv; i++) o[i] = 0;
     for (int h = 0; h < heads; h++) { m[h] = -INFINITY; l[h] = 0; }
     const int count = visible_cells(job, begin, end, listed);
-    if (count == 0) return;
+    if (count == 0) return 0;
     for (int i0 = 0; i0 < count; i0 += STREAM_BLOCK) {
         const int i1 = count - i0 < STREAM_BLOCK ? count : i0 + STREAM_BLOCK;
         for (int kv = 0; kv < job->kv_heads; kv++) {
@@ -329,6 +236,7 @@ static void stream_segment(const attention_job *job, int begin, int end, int *li
             }
         }
     }
+    return count;
 }
 
 typedef struct {
@@ -336,6 +244,7 @@ typedef struct {
     int segment_cells;
     float *partials;
     int *listed;
+    int *counts;  // [segments] visible cells of each
 } stream_job;
 
 static void stream_rows(const void *context, long first, long last) {
@@ -344,16 +253,19 @@ static void stream_rows(const void *context, long first, long last) {
     for (long segment = first; segment < last; segment++) {
         const int begin = (int)(segment * s->segment_cells);
         const int end = s->job->cells - begin < s->segment_cells ? s->job->cells : begin + s->segment_cells;
-        stream_segment(s->job, begin, end, s->listed + begin, s->partials + segment * stride);
+        s->counts[segment] = stream_segment(s->job, begin, end, s->listed + begin, s->partials + segment * stride);
     }
 }
 
 /// out[h] = the segments' outputs rescaled to the largest maximum, over the rescaled sums (zeros when no
-/// cell was visible).
-static void merge_segments(const attention_job *job, const float *partials, int segments) {
-    const int heads = job->heads, dv = job->dv;
+/// cell was visible); with probabilities, each listed cell's exp(s - m) rescaled the same way (0 elsewhere).
+static void merge_segments(const attention_job *job, const stream_job *stream, int segments) {
+    const int heads = job->heads, dv = job->dv, cells = job->cells;
     const long stride = (long)heads * (dv + 2);
+    const float *partials = stream->partials;
     for (int h = 0; h < heads; h++) {
+        float *weights = job->probabilities ? job->probabilities + (long)h * cells : 0;
+        if (weights) for (int c = 0; c < cells; c++) weights[c] = 0;
         float top = -INFINITY;
         for (int s = 0; s < segments; s++) {
             const float m = partials[s * stride + (long)heads * dv + h];
@@ -373,6 +285,16 @@ static void merge_segments(const attention_job *job, const float *partials, int 
         }
         const float inverse = 1 / total;
         for (int i = 0; i < dv; i++) out[i] *= inverse;
+        if (!weights) continue;
+        for (int s = 0; s < segments; s++) {
+            const float m = partials[s * stride + (long)heads * dv + h];
+            if (m == -INFINITY) continue;
+            const int begin = s * stream->segment_cells;
+            const float *exponentials = job->scores + (long)h * cells + begin;
+            const int *listed = stream->listed + begin;
+            const float weight = expf(m - top) * inverse;
+            for (int i = 0; i < stream->counts[s]; i++) weights[listed[i]] = exponentials[i] * weight;
+        }
     }
 }
 
@@ -390,18 +312,13 @@ void ck_attention_decode(const float *q, const float *keys, const float *values,
                           scores, out, probabilities };
     const long work = (long)cells * heads * (dk + dv);
     const int threads = work >= parallel_minimum_work ? ck_get_gemv_threads() : 1;
-    if (probabilities) {
-        // KV heads are independent (each writes only its query heads' scores, outputs and probabilities): they
-        // are shared with the GEMV helper thread when the step is large enough.
-        ck_parallel_rows(attention_rows, &job, kv_heads, 1, threads);
-        return;
-    }
     // Segments of cells are independent partial softmaxes, merged at the end.
     int segments = cells / SEGMENT_MINIMUM;
     segments = segments < 1 ? 1 : (segments > SEGMENTS ? SEGMENTS : segments);
     float *partials = scores + (long)heads * cells;
+    int counts[SEGMENTS] = { 0 };
     const stream_job stream = { &job, (cells + segments - 1) / segments, partials,
-                                (int *)(partials + (long)SEGMENTS * heads * (dv + 2)) };
+                                (int *)(partials + (long)SEGMENTS * heads * (dv + 2)), counts };
     ck_parallel_rows(stream_rows, &stream, segments, 1, threads);
-    merge_segments(&job, stream.partials, segments);
+    merge_segments(&job, &stream, segments);
 }

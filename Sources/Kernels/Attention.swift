@@ -100,7 +100,6 @@ public enum Attention {
         let keyStride = shape.kvHeads * dk
         if queries == 1 {
             // Decode: segments of cells streamed (scores, softmax, weighted values), merged; segments across threads.
-            // With captured weights, one pass per KV head.
             ck_attention_decode(q, keys, values, Int32(cells), Int32(shape.heads), Int32(shape.kvHeads), Int32(dk), Int32(dv), scale,
                                 mask.cellPositions, mask.cellSequences, mask.queryPositions[0], mask.sequence,
                                 mask.window.map { mask.queryPositions[0] - $0 } ?? Int32.min,

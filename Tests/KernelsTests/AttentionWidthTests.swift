@@ -6,8 +6,8 @@ import Foundation
 /// with canonical keys rotated inside the dot products and without, against a direct computation; over query
 /// groups of 2, 7 (not a multiple of the four heads scored at once) and 1, and over enough cells that the KV
 /// heads are shared with the helper thread (14 heads x 700 cells x 128 multiply-adds, above the kernel's 2^17).
-/// Both decode kernels: the streaming one (segments of cells merged at the end, two cells' keys per step) and,
-/// when the weights are captured, the one per KV head.
+/// The streaming decode kernel (segments of cells merged at the end, two cells' keys per step), with and without
+/// the weights captured (written from the merged segments).
 @Suite struct AttentionWidthTests {
     static let widths: [(key: Int, value: Int)] = [(4, 4), (12, 13), (22, 19), (44, 45), (64, 64), (18, 7), (128, 96)]
     static let layouts: [(heads: Int, kvHeads: Int, cells: Int)] = [(4, 2, 9), (14, 2, 700), (8, 8, 70)]

@@ -32,15 +32,16 @@ echo "e2e: server pid $pid at $address"
 status=0
 "$python" scripts/e2e/openai_client.py --base-url "$address" --api-key "$key" --model books-5m --server-pid "$pid" \
     ${E2E_FIGURES:+--figures "$E2E_FIGURES"} || status=$?
-# The client sent SIGTERM; send it again if it stopped early, then wait for the graceful exit.
+# The client sent SIGTERM; send it again if it stopped early, then wait for the graceful exit. The grace period is
+# polled here, not raced by a background watchdog: a subshell killed right after its fork runs the inherited EXIT
+# trap (cleanup, which deleted the log under us, CI of stop 18).
 if alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
-( sleep 30; kill -KILL "$pid" 2>/dev/null ) >/dev/null 2>&1 &
-watchdog=$!
+for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.1; done
+if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
 exit_status=0
 wait "$pid" || exit_status=$?
-kill "$watchdog" 2>/dev/null || true
 echo "e2e: server log (last lines):"
-tail -n 15 "$work/server.log"
+tail -n 15 "$work/server.log" || true
 if [ "$exit_status" = 137 ]; then echo "e2e: FAIL the server did not exit within 30 s of SIGTERM"; exit 1; fi
 if [ "$exit_status" != 0 ]; then echo "e2e: FAIL the server exited with status $exit_status"; exit 1; fi
 echo "e2e: the server exited with status 0"

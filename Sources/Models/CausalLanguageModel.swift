@@ -25,9 +25,12 @@ public protocol CausalLanguageModel: AnyObject {
     /// matrix product over all the rows, and each row attends to its own sequence's cells as in
     /// `forward(tokens:...)`, whose results (to rounding) it gives. Sequences must be distinct; inputs are
     /// all validated, and room for every new cell found, before the cache changes.
-    /// - Returns: one `Logits` per entry, in order, with the rows its `outputs` asks for (token indices
-    ///   within the entry).
-    func forward(batch: [SequenceRows], cache: KVCache) throws -> [Logits]
+    /// - selections: entry index -> selective recompute for that entry (`RowSelection`): at its layer the entry's
+    ///   rows shrink to those it selects, while the other entries go on whole. If a selection throws or breaks
+    ///   its rules, every position of the call is removed from its sequence and the error rethrown.
+    /// - Returns: one `Logits` per entry, in order, with the rows its `outputs` asks for among the rows it kept
+    ///   (token indices within the entry).
+    func forward(batch: [SequenceRows], cache: KVCache, selections: [Int: RowSelection]) throws -> [Logits]
 }
 
 extension CausalLanguageModel {
@@ -41,6 +44,11 @@ extension CausalLanguageModel {
     /// actually held. Keys stored per `storage` (default `.anchored`).
     public func makeCache(capacity: Int, storage: KeyStorage = .anchored) -> KVCache {
         KVCache(geometry: cacheGeometry(capacity: capacity), rotary: rotary, storage: storage)
+    }
+
+    /// The batched pass without selective recompute.
+    public func forward(batch: [SequenceRows], cache: KVCache) throws -> [Logits] {
+        try forward(batch: batch, cache: cache, selections: [:])
     }
 
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache,

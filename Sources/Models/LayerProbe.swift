@@ -22,6 +22,20 @@ public struct LayerProbe {
     }
 }
 
+/// Selective recompute of one entry of a batched forward pass (`forward(batch:cache:selections:)`): at
+/// `layer`, before that layer writes K/V, `select` receives the entry's fresh projections and returns the
+/// indices (ascending, within the entry's rows) of the rows that go on. A dropped row must be at a position
+/// its sequence held before the call; its cell keeps, from `layer` up, the K/V it held.
+public struct RowSelection {
+    public let layer: Int
+    public let select: (FreshProjections) throws -> [Int]
+
+    public init(layer: Int, select: @escaping (FreshProjections) throws -> [Int]) {
+        self.layer = layer
+        self.select = select
+    }
+}
+
 /// The fresh Q/K/V of every row at one layer, before they are written to the cache.
 public struct FreshProjections: Sendable {
     public let layer: Int

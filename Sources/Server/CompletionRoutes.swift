@@ -62,7 +62,7 @@ struct CompletionRoutes: Sendable {
         guard let service = state.documents, let policy, let layout = plan.layout, policy.mode == .anchored || policy.mode == .blend,
               layout.chunkTokenCount > 0, plan.documents || layout.chunkTokenCount >= service.reuse.minimumChunkTokens,
               plan.tokens.count < state.scheduler.context else { return job }
-        try job.compose(try await service.compose(layout, mode: policy.mode, blend: policy.blend, tenant: tenant))
+        if let composed = try await service.compose(layout, mode: policy.mode, blend: policy.blend, tenant: tenant) { try job.compose(composed) }
         return job
     }
 

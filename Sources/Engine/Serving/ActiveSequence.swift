@@ -28,6 +28,8 @@ final class ActiveSequence {
     var decoder: StreamingDecoder
     var filter: StopStringFilter
     var firstTokenTime: Double?
+    /// Selective recompute still to run (a composed `blend` prompt before its first step).
+    var blend: PendingBlend?
 
     init(id: UInt64, sequence: Int, job: CompletionJob, continuation: AsyncThrowingStream<CompletionEvent, Error>.Continuation,
          submitted: Double, reservedTokens: Int, tokens: [Int], computed: Int, turnStarts: [Int], usage: CompletionUsage,
@@ -52,6 +54,25 @@ final class ActiveSequence {
 
     /// Tokens not yet in the cache (the prompt's rest while prefilling; the last sampled token while decoding).
     var pending: Int { tokens.count - computed }
+}
+
+/// The chunk tokens of a composed prompt that run, under CacheBlend's selection, with its first query rows.
+struct PendingBlend {
+    let parameters: BlendParameters
+    /// `[chunk tokens]` ascending positions, and the tokens there.
+    let positions: [Int]
+    let tokens: [Int]
+    /// Positions served from the library (`cached_tokens` once the recomputed ones are taken out).
+    let library: Set<Int>
+    /// Set by the selection: the chunk positions recomputed.
+    var recomputed: [Int] = []
+
+    /// Rows of the prefill budget it stands for: every chunk row up to the check layer, the kept ones after.
+    func cost(layers: Int) -> Int {
+        let below = min(parameters.checkLayer, layers - 1) + 1
+        let kept = Int((Double(positions.count) * parameters.ratio).rounded())
+        return (positions.count * below + kept * (layers - below)) / max(layers, 1)
+    }
 }
 
 /// What accepting one row of logits did to a sequence.

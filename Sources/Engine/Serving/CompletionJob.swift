@@ -69,11 +69,14 @@ public struct CompletionJob: Sendable {
     }
 
     /// Sets the composed K/V of the prompt's first tokens. Throws `EngineError.invalidParameter` ("composed")
-    /// unless it covers fewer tokens than the prompt.
+    /// unless its tokens start the prompt and leave at least one token to compute.
     public mutating func compose(_ prefix: ComposedPrefix) throws {
-        guard prefix.slice.count < prompt.count else {
+        guard prefix.tokens.count < prompt.count else {
             throw EngineError.invalidParameter(name: "composed",
-                                               reason: "covers \(prefix.slice.count) tokens of a \(prompt.count)-token prompt; the last must be computed")
+                                               reason: "covers \(prefix.tokens.count) tokens of a \(prompt.count)-token prompt; the last must be computed")
+        }
+        guard prompt.starts(with: prefix.tokens) else {
+            throw EngineError.invalidParameter(name: "composed", reason: "its tokens are not the prompt's first \(prefix.tokens.count)")
         }
         composed = prefix
     }

@@ -1,30 +1,66 @@
 import Cache
 
-/// K/V the caller composed for a prompt's first tokens (document chunks from the library, re-anchored and
-/// blended by a `PromptComposer`): the scheduler places it instead of computing those tokens.
+/// K/V the caller gathered for a prompt's first tokens (a prefix and document chunks, from the library or
+/// encoded on a miss): the scheduler places each part at its offset, re-anchoring its canonical keys there,
+/// instead of computing those tokens. With `blend`, the chunk tokens then run with the query's first rows in
+/// one of the scheduler's batched steps, under selective recompute (`RowSelection.blend`), so that reused
+/// prompts batch with every other sequence rather than queueing for a model of their own.
 public struct ComposedPrefix: Sendable {
-    /// Canonical K/V of `prompt[0..<slice.count]`, at relative positions `0..<slice.count`.
-    public var slice: CacheSlice
-    /// Of those, tokens whose K/V came from the library and were not recomputed (`cached_tokens`).
-    public var reusedTokens: Int
-    /// Chunk tokens recomputed by selective recompute.
-    public var recomputedTokens: Int
-    /// Seconds spent composing (look-ups, misses encoded, blend) before the job was submitted: part of its TTFT.
-    public var seconds: Double
+    /// A slice placed at `offset`.
+    public struct Part: Sendable {
+        /// Canonical K/V at relative positions `0..<slice.count`.
+        public var slice: CacheSlice
+        public var offset: Int
+        /// Served from the library (counted in `cached_tokens` unless recomputed), or encoded for this request.
+        public var fromLibrary: Bool
+        /// A document chunk (which `blend` ranks and may recompute), or the prompt's prefix.
+        public var isChunk: Bool
 
-    /// Throws `EngineError.invalidParameter` ("composed") unless the slice is contiguous from 0 and the counts
-    /// are within it.
-    public init(slice: CacheSlice, reusedTokens: Int, recomputedTokens: Int, seconds: Double) throws {
-        guard slice.count > 0, slice.relativePositions == Array(0..<slice.count) else {
-            throw EngineError.invalidParameter(name: "composed", reason: "the slice must hold positions 0..<\(slice.count) in order")
+        public init(slice: CacheSlice, offset: Int, fromLibrary: Bool, isChunk: Bool) {
+            self.slice = slice
+            self.offset = offset
+            self.fromLibrary = fromLibrary
+            self.isChunk = isChunk
         }
-        guard (0...slice.count).contains(reusedTokens), (0...slice.count).contains(recomputedTokens), seconds >= 0 else {
-            throw EngineError.invalidParameter(name: "composed",
-                                               reason: "reused \(reusedTokens) / recomputed \(recomputedTokens) of \(slice.count) tokens")
+
+        var positions: Range<Int> { offset..<(offset + slice.count) }
+    }
+
+    /// `prompt[0..<tokens.count]`: the tokens the parts hold, in order.
+    public let tokens: [Int]
+    /// Contiguous from position 0, in order, covering `tokens`.
+    public let parts: [Part]
+    /// Selective recompute of the chunk tokens with the query (nil: the parts are used as they are, `anchored`).
+    public let blend: BlendParameters?
+    /// Seconds spent composing (look-ups, misses encoded) before the job was submitted: part of its TTFT.
+    public let seconds: Double
+
+    /// Throws `EngineError.invalidParameter` ("composed") unless the parts are non-empty, contiguous from 0,
+    /// cover exactly `tokens`, and each slice holds positions `0..<count` in order.
+    public init(tokens: [Int], parts: [Part], blend: BlendParameters?, seconds: Double) throws {
+        var next = 0
+        for part in parts {
+            guard part.slice.count > 0, part.offset == next, part.slice.relativePositions == Array(0..<part.slice.count) else {
+                throw EngineError.invalidParameter(name: "composed", reason: "parts must be non-empty slices of positions 0..<count, "
+                                                   + "contiguous from 0; found one of \(part.slice.count) at \(part.offset), expected \(next)")
+            }
+            next += part.slice.count
         }
-        self.slice = slice
-        self.reusedTokens = reusedTokens
-        self.recomputedTokens = recomputedTokens
+        guard next > 0, next == tokens.count, seconds >= 0 else {
+            throw EngineError.invalidParameter(name: "composed", reason: "parts cover \(next) of \(tokens.count) tokens")
+        }
+        self.tokens = tokens
+        self.parts = parts
+        self.blend = blend
         self.seconds = seconds
     }
+
+    /// Tokens served from the library.
+    public var libraryTokens: Int { parts.reduce(0) { $0 + ($1.fromLibrary ? $1.slice.count : 0) } }
+
+    /// Positions of the chunk tokens, ascending.
+    var chunkPositions: [Int] { parts.filter(\.isChunk).flatMap { Array($0.positions) } }
+
+    /// Positions served from the library.
+    var libraryPositions: Set<Int> { Set(parts.filter(\.fromLibrary).flatMap { Array($0.positions) }) }
 }

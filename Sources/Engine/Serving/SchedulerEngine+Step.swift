@@ -7,9 +7,12 @@ import Tokenizers
 extension SchedulerEngine {
     /// Runs one forward pass over every decoding sequence's next token and up to `prefillChunk` prompt
     /// tokens of the prefilling ones (in admission order), then samples for every sequence that got logits.
+    /// A composed `blend` prompt's first rows bring its chunk tokens along, under selective recompute; they
+    /// count against the chunk by `PendingBlend.cost`.
     func step() {
         var members: [ActiveSequence] = []
         var batch: [SequenceRows] = []
+        var selections: [Int: RowSelection] = [:]
         for sequence in active where !sequence.isPrefilling {
             members.append(sequence)
             batch.append(SequenceRows(sequence: sequence.sequence, tokens: [sequence.tokens[sequence.computed]],
@@ -20,15 +23,26 @@ extension SchedulerEngine {
             let count = min(sequence.pending, chunk)
             chunk -= count
             let range = sequence.computed..<(sequence.computed + count)
+            var rows = SequenceRows(sequence: sequence.sequence, tokens: Array(sequence.tokens[range]), positions: Array(range),
+                                    outputs: count == sequence.pending ? .last : .none)
+            if let blend = sequence.blend {
+                chunk -= blend.cost(layers: model.config.layers)
+                rows.tokens = blend.tokens + rows.tokens
+                rows.positions = blend.positions + rows.positions
+                // The query sees every cell the sequence held before this step.
+                selections[batch.count] = .blend(blend.parameters, layers: model.config.layers, cache: cache, sequence: sequence.sequence,
+                                                 chunkPositions: blend.positions, visible: Array(0..<sequence.computed)) { [sequence] chosen in
+                    sequence.blend?.recomputed = chosen
+                }
+            }
             members.append(sequence)
-            batch.append(SequenceRows(sequence: sequence.sequence, tokens: Array(sequence.tokens[range]), positions: Array(range),
-                                      outputs: count == sequence.pending ? .last : .none))
+            batch.append(rows)
         }
         guard !batch.isEmpty else { return }
         steps += 1
         let logits: [Logits]
         do {
-            logits = try model.forward(batch: batch, cache: cache)
+            logits = try model.forward(batch: batch, cache: cache, selections: selections)
         } catch {
             // Nothing in the batch can go on (the inputs were checked at submit; this is an engine fault).
             for sequence in members { release(sequence, error: error) }
@@ -39,6 +53,10 @@ extension SchedulerEngine {
         var outcomes: [(ActiveSequence, SequenceStep)] = []
         for (index, sequence) in members.enumerated() {
             sequence.computed += batch[index].tokens.count
+            if let blend = sequence.blend {
+                sequence.computed -= blend.tokens.count
+                settle(blend, for: sequence)
+            }
             guard logits[index].rows > 0 else { continue }
             let before = sequence.generated
             outcomes.append((sequence, accept(logits[index].last, for: sequence)))
@@ -59,6 +77,16 @@ extension SchedulerEngine {
                 finish(sequence, reason: reason, last: last)
             }
         }
+    }
+
+    /// After a blend step: the recomputed chunk tokens are counted, and the library's others become `cached_tokens`.
+    private func settle(_ blend: PendingBlend, for sequence: ActiveSequence) {
+        sequence.blend = nil
+        let cached = blend.library.subtracting(blend.recomputed).count
+        sequence.usage.recomputedTokens = blend.recomputed.count
+        sequence.usage.cachedTokens = cached
+        sequence.usage.reusedTokens = cached
+        if cached > 0 { inbox.locked { inbox.snapshot.cachedTokens += cached } }
     }
 
     /// Samples the next token of `sequence` from `row` (`[vocabulary]`) and decides whether it goes on.

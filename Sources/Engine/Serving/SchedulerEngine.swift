@@ -124,7 +124,7 @@ final class SchedulerEngine: @unchecked Sendable {
                                    canShift: model.rotary.scaling.composes)
             // A composed job brings its prefix's K/V: a parked earlier turn is taken instead only when it
             // reuses at least as many tokens.
-            if let composed = queued.job.composed, queued.dropped == nil, let found = match, found.reused < composed.reusedTokens {
+            if let composed = queued.job.composed, queued.dropped == nil, let found = match, found.reused < composed.libraryTokens {
                 match = nil
             }
             var available = budgetTokens - reservedTokens - parked.heldTokens + (match.map { parked.entries[$0.index].tokens.count } ?? 0)
@@ -172,14 +172,21 @@ final class SchedulerEngine: @unchecked Sendable {
         var submitted = queued.submitted
         // A prompt cut at submit no longer lines up with its composed K/V: it is computed instead; a job that
         // adopted a parked turn (reusing more) does not need it.
+        var blend: PendingBlend?
         if let composed = job.composed, queued.dropped == nil, reused == 0 {
             submitted -= composed.seconds
             do {
-                try cache.importSlice(composed.slice, sequence: sequence, at: 0)
-                computed = composed.slice.count
-                usage.cachedTokens = composed.reusedTokens
-                usage.reusedTokens = composed.reusedTokens
-                usage.recomputedTokens = composed.recomputedTokens
+                for part in composed.parts { try cache.importSlice(part.slice, sequence: sequence, at: part.offset) }
+                computed = composed.tokens.count
+                let positions = composed.chunkPositions
+                if let parameters = composed.blend, !positions.isEmpty {
+                    // cached_tokens is known once the selection has run (the first step).
+                    blend = PendingBlend(parameters: parameters, positions: positions, tokens: positions.map { job.prompt[$0] },
+                                         library: composed.libraryPositions)
+                } else {
+                    usage.cachedTokens = composed.libraryTokens
+                    usage.reusedTokens = composed.libraryTokens
+                }
             } catch {
                 // Cannot happen (the server composes with this model's geometry on a fresh sequence); if it
                 // did, the prompt is computed.
@@ -192,6 +199,7 @@ final class SchedulerEngine: @unchecked Sendable {
         let running = ActiveSequence(id: queued.id, sequence: sequence, job: job, continuation: queued.continuation,
                                      submitted: submitted, reservedTokens: queued.reservedTokens, tokens: kept,
                                      computed: computed, turnStarts: turnStarts, usage: usage, tokenizer: tokenizer)
+        running.blend = blend
         if job.request.maxTokens == 0 {
             park(running)
             finish(running, reason: .length, last: nil)

@@ -35,42 +35,61 @@ public final class LlamaModel: CausalLanguageModel {
     public func forward(tokens: [Int], positions: [Int], sequence: Int = 0, cache: KVCache, outputs: LogitRows = .last,
                         probe: LayerProbe? = nil) throws -> Logits {
         let rows = SequenceRows(sequence: sequence, tokens: tokens, positions: positions, outputs: outputs)
-        return try run([rows], cache: cache, probe: probe)[0]
+        var selections: [Int: RowSelection] = [:]
+        if let probe, let select = probe.select {
+            guard let layer = probe.selectionLayer else { throw ModelError.invalidInput("probe selection layer nil is outside [0, \(config.layers))") }
+            selections[0] = RowSelection(layer: layer, select: select)
+        }
+        return try run([rows], cache: cache, selections: selections, attention: probe?.attention)[0]
     }
 
-    public func forward(batch: [SequenceRows], cache: KVCache) throws -> [Logits] {
+    public func forward(batch: [SequenceRows], cache: KVCache, selections: [Int: RowSelection]) throws -> [Logits] {
         guard !batch.isEmpty else { throw ModelError.invalidInput("a batched forward needs at least one sequence") }
-        return try run(batch, cache: cache, probe: nil)
+        return try run(batch, cache: cache, selections: selections, attention: nil)
     }
 
     /// The one forward path: the entries' rows, concatenated in order, through embeddings, blocks and head.
-    /// A probe is only ever given with a single entry (the single-sequence `forward`).
-    private func run(_ batch: [SequenceRows], cache: KVCache, probe: LayerProbe?) throws -> [Logits] {
-        try validate(cache: cache, probe: probe)
+    /// Attention weights are captured only with a single entry (the single-sequence `forward`'s probe).
+    private func run(_ batch: [SequenceRows], cache: KVCache, selections: [Int: RowSelection],
+                     attention: ((Int, [Float]) -> Void)?) throws -> [Logits] {
+        try validate(cache: cache)
         for entry in batch { try validate(tokens: entry.tokens, positions: entry.positions) }
-        // Positions the sequence held before this call: the only rows a probe may drop.
-        let held = probe?.select == nil ? [] : Set(cache.positions(of: batch[0].sequence)).intersection(batch[0].positions)
+        for (index, selection) in selections {
+            guard batch.indices.contains(index) else {
+                throw ModelError.invalidInput("selection for entry \(index) of a \(batch.count)-entry batch")
+            }
+            guard selection.layer >= 0, selection.layer < config.layers else {
+                throw ModelError.invalidInput("selection layer \(selection.layer) is outside [0, \(config.layers))")
+            }
+        }
+        // Per entry with a selection, the positions its sequence held before this call: the only rows it may drop.
+        var held: [Int: Set<Int>] = [:]
+        for index in selections.keys {
+            held[index] = Set(cache.positions(of: batch[index].sequence)).intersection(batch[index].positions)
+        }
         let cells = try cache.reserve(batch.map { (sequence: $0.sequence, positions: $0.positions) })
-        var segments: [RowSegment] = []
+        var entries: [BatchEntry] = []
         var first = 0
-        for entry in batch {
-            segments.append(RowSegment(rows: first..<(first + entry.tokens.count), sequence: entry.sequence))
+        for (index, entry) in batch.enumerated() {
+            entries.append(BatchEntry(rows: first..<(first + entry.tokens.count), sequence: entry.sequence,
+                                      selection: selections[index], held: held[index] ?? []))
             first += entry.tokens.count
         }
         let x = embed(batch.flatMap(\.tokens))
-        let kept: [Int]
+        let kept: [BatchEntry]
+        let rowIndices: [Int]
         do {
-            kept = try runBlocks(x, positions: batch.flatMap(\.positions), cells: cells.flatMap { $0 }, segments: segments,
-                                 cache: cache, probe: probe, held: held)
+            (kept, rowIndices) = try runBlocks(x, positions: batch.flatMap(\.positions), cells: cells.flatMap { $0 }, entries: entries,
+                                               cache: cache, attention: attention)
         } catch {
-            // Only a probe throws here (single entry), after lower layers wrote K/V: the call's positions hold a
-            // mix of old and new layers, so none of them may be served. Remove them all.
-            cache.remove(sequence: batch[0].sequence, positions: batch[0].positions)
+            // Only a selection throws here, after lower layers wrote K/V: the call's positions hold a mix of old
+            // and new layers, so none of them may be served. Remove them all.
+            for entry in batch { cache.remove(sequence: entry.sequence, positions: entry.positions) }
             throw error
         }
-        if probe?.select != nil { return head(x, entries: [HeadEntry(rows: 0..<kept.count, tokenIndices: kept, outputs: batch[0].outputs)]) }
-        return head(x, entries: zip(segments, batch).map {
-            HeadEntry(rows: $0.rows, tokenIndices: Array(0..<$0.rows.count), outputs: $1.outputs)
+        return head(x, entries: zip(zip(entries, kept), batch).map { pair, entry in
+            let (original, now) = pair
+            return HeadEntry(rows: now.rows, tokenIndices: rowIndices[now.rows].map { $0 - original.rows.lowerBound }, outputs: entry.outputs)
         })
     }
 
@@ -82,14 +101,9 @@ public final class LlamaModel: CausalLanguageModel {
         }
     }
 
-    private func validate(cache: KVCache, probe: LayerProbe?) throws {
+    private func validate(cache: KVCache) throws {
         guard cache.geometry.with(capacity: 1) == cacheGeometry(capacity: 1), cache.rotary == rotary else {
             throw ModelError.invalidInput("cache geometry \(cache.geometry) or its RoPE does not match the model")
-        }
-        if let probe, probe.select != nil {
-            guard let layer = probe.selectionLayer, layer >= 0, layer < config.layers else {
-                throw ModelError.invalidInput("probe selection layer \(probe.selectionLayer.map(String.init) ?? "nil") is outside [0, \(config.layers))")
-            }
         }
     }
 
@@ -104,16 +118,16 @@ public final class LlamaModel: CausalLanguageModel {
     }
 
     /// Runs the hidden rows `x` (`[T, hidden]`) through every block. Row `r` sits at `positions[r]`, writes
-    /// its K/V into `cells[r]` and attends within its segment's sequence. A probe (one segment) may drop
-    /// rows at its selection layer.
-    /// - Returns: the indices (in the call's token list) of the rows left; `x` then holds their final
-    ///   hidden states, in order.
-    private func runBlocks(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], segments: [RowSegment],
-                           cache: KVCache, probe: LayerProbe?, held: Set<Int>) throws -> [Int] {
+    /// its K/V into `cells[r]` and attends within its entry's sequence. An entry with a selection may drop rows
+    /// at the selection's layer; the rows left are packed to the front of `x`, in order.
+    /// - Returns: each entry's rows after the last layer, and for every row left its index in the call's token list.
+    private func runBlocks(_ x: UnsafeMutablePointer<Float>, positions: [Int], cells: [Int], entries: [BatchEntry],
+                           cache: KVCache, attention: ((Int, [Float]) -> Void)?) throws -> ([BatchEntry], [Int]) {
         var rowIndices = Array(positions.indices)
         var count = positions.count
         var positions = positions
         var cells = cells
+        var entries = entries
         let hidden = config.hiddenSize
         let half = rotary.tableWidth  // floats per angle-table row
         let qkvWidth = config.qkvWidth
@@ -123,7 +137,7 @@ public final class LlamaModel: CausalLanguageModel {
         let cos = w.cos.reserve(count * half)
         let sin = w.sin.reserve(count * half)
         positions.withUnsafeBufferPointer { rotary.table(positions: $0, cos: cos, sin: sin) }
-        var segments = segments
+        var segments = Self.segments(of: entries)
         // Validated by reserve: within [0, positionLimit).
         var queryPositions = segments.map { segment in segment.rows.map { Int32(positions[$0]) } }
 
@@ -131,33 +145,51 @@ public final class LlamaModel: CausalLanguageModel {
             Elementwise.rmsNorm(x, weight: weights.attentionNorm.pointer, rows: count, width: hidden,
                                 epsilon: config.rmsNormEpsilon, into: normed)
             block.attention.project(normed, rows: count, layer: layer, weights: weights, cos: cos, sin: sin, into: qkv, panel: &w.panel)
-            if let probe, let select = probe.select, probe.selectionLayer == layer {
-                let kept = try select(fresh(qkv, rows: count, positions: positions, layer: layer, cos: cos, sin: sin))
-                try check(kept, rows: count, positions: positions, held: held)
-                for (target, source) in kept.enumerated() where target != source {
+            if entries.contains(where: { $0.selection?.layer == layer }) {
+                var keep: [Int] = []
+                for (index, entry) in entries.enumerated() {
+                    let start = keep.count
+                    if let selection = entry.selection, selection.layer == layer {
+                        let rows = entry.rows
+                        let entryPositions = Array(positions[rows])
+                        let chosen = try selection.select(fresh(qkv + rows.lowerBound * qkvWidth, rows: rows.count, positions: entryPositions,
+                                                                layer: layer, cos: cos + rows.lowerBound * half, sin: sin + rows.lowerBound * half))
+                        try check(chosen, rows: rows.count, positions: entryPositions, held: entry.held)
+                        keep += chosen.map { rows.lowerBound + $0 }
+                    } else {
+                        keep += Array(entry.rows)
+                    }
+                    entries[index].rows = start..<keep.count
+                }
+                for (target, source) in keep.enumerated() where target != source {
                     (x + target * hidden).update(from: x + source * hidden, count: hidden)
                     (qkv + target * qkvWidth).update(from: qkv + source * qkvWidth, count: qkvWidth)
                     (cos + target * half).update(from: cos + source * half, count: half)
                     (sin + target * half).update(from: sin + source * half, count: half)
                 }
-                positions = kept.map { positions[$0] }
-                cells = kept.map { cells[$0] }
-                rowIndices = kept.map { rowIndices[$0] }
-                count = kept.count
-                segments = [RowSegment(rows: 0..<count, sequence: segments[0].sequence)]
-                queryPositions = [positions.map { Int32($0) }]
-                if count == 0 { return [] }
+                positions = keep.map { positions[$0] }
+                cells = keep.map { cells[$0] }
+                rowIndices = keep.map { rowIndices[$0] }
+                count = keep.count
+                segments = Self.segments(of: entries)
+                queryPositions = segments.map { segment in segment.rows.map { Int32(positions[$0]) } }
+                if count == 0 { return (entries, []) }
             }
             let captured = block.finishAttention(x: x, qkv: qkv, rows: count, layer: layer, cells: cells, segments: segments,
                                                  positions: queryPositions, cache: cache, weights: weights, workspace: w, cos: cos, sin: sin,
-                                                 captureWeights: probe?.attention != nil)
-            probe?.attention?(layer, captured)
+                                                 captureWeights: attention != nil)
+            attention?(layer, captured)
             block.finishMLP(x: x, rows: count, weights: weights, workspace: w)
         }
-        return rowIndices
+        return (entries, rowIndices)
     }
 
-    /// A copy of the rows' fresh projections for a probe: queries rotated, keys rotated to the rows' positions.
+    /// The attention segments of the entries that still have rows.
+    private static func segments(of entries: [BatchEntry]) -> [RowSegment] {
+        entries.filter { !$0.rows.isEmpty }.map { RowSegment(rows: $0.rows, sequence: $0.sequence) }
+    }
+
+    /// A copy of the rows' fresh projections for a selection: queries rotated, keys rotated to the rows' positions.
     private func fresh(_ qkv: UnsafePointer<Float>, rows: Int, positions: [Int], layer: Int, cos: UnsafePointer<Float>,
                        sin: UnsafePointer<Float>) -> FreshProjections {
         let qWidth = config.heads * config.keyDimension
@@ -181,22 +213,31 @@ public final class LlamaModel: CausalLanguageModel {
                                 queries: queries, keys: keys, values: values)
     }
 
-    /// A probe's selection must be ascending row indices that drop only rows whose position was held before.
+    /// A selection must be ascending row indices that drop only rows whose position was held before.
     private func check(_ kept: [Int], rows: Int, positions: [Int], held: Set<Int>) throws {
         var previous = -1
         for row in kept {
             guard row > previous, row < rows else {
-                throw ModelError.invalidInput("probe selection must be ascending row indices in [0, \(rows)), found \(kept.prefix(8))")
+                throw ModelError.invalidInput("a selection must be ascending row indices in [0, \(rows)), found \(kept.prefix(8))")
             }
             previous = row
         }
         let keptSet = Set(kept)
         for row in 0..<rows where !keptSet.contains(row) && !held.contains(positions[row]) {
-            throw ModelError.invalidInput("probe dropped the row at position \(positions[row]), which holds no earlier K/V")
+            throw ModelError.invalidInput("a selection dropped the row at position \(positions[row]), which holds no earlier K/V")
         }
     }
 
     /// One entry's rows for the head: its rows of `x`, their indices in the entry's token list, and which need logits.
+    /// One entry of a pass: its rows in the current row order, its sequence, its selection and the positions
+    /// it held before the call (which a selection may drop).
+    private struct BatchEntry {
+        var rows: Range<Int>
+        let sequence: Int
+        let selection: RowSelection?
+        let held: Set<Int>
+    }
+
     private struct HeadEntry {
         let rows: Range<Int>
         let tokenIndices: [Int]

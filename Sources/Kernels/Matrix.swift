@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Foundation
 
 /// The elements of a `Matrix`, in the format they are kept in memory.
 public enum MatrixStorage: Sendable {
@@ -81,9 +82,9 @@ public struct Matrix: Sendable {
     /// - panel: scratch reused between calls for the f32 panels of 16-bit weights (`Matrix+Panels.swift`).
     /// - path: the kernel path for 16-bit weights (tests force one; `.active` otherwise). A path this CPU
     ///   lacks is refused by the C kernels: nothing runs and `output` is left as it was.
-    /// f32: one `sgemv` for a single row (decode), `ck_sgemv_batch` for 2-8 rows (decode steps of several
-    /// sequences: one pass over the weights), one `sgemm` for larger batches (prefill).
-    /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; 2-8 rows on the AVX2 / AVX-512 paths,
+    /// f32: one `sgemv` for a single row (decode), `ck_sgemv_batch` for 2-`shortBatchRows` rows (decode steps of
+    /// several sequences, a warm prompt's query: one pass over the weights), one `sgemm` for larger batches (prefill).
+    /// bf16 / f16: a C GEMV over the 16-bit rows for a single row; 2-`shortBatchRows` rows on the AVX2 / AVX-512 paths,
     /// `ck_half_gemv_batch` (one pass, weights widened in registers); larger batches (and the scalar path),
     /// the weights are widened to f32 one panel of rows at a time and each panel goes through `sgemm`, so no
     /// f32 copy of the whole matrix ever exists. q8 / q4: the same, with the input quantized per block for the GEMV (integer dot
@@ -95,7 +96,7 @@ public struct Matrix: Sendable {
             if count == 1 {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, buffer.pointer, Int32(columns),
                             input, 1, 0, output, 1)
-            } else if count <= Int(CK_BATCH_GEMV_MAX) {
+            } else if count <= Self.shortBatchRows {
                 // A batch of decode rows: one pass over the weights (sgemm packs the matrix first, several times slower here).
                 _ = ck_sgemv_batch(buffer.pointer, rows, columns, input, count, output)
             } else {
@@ -105,7 +106,7 @@ public struct Matrix: Sendable {
         case .bf16(let buffer), .f16(let buffer):
             if count == 1 {
                 HalfKernels.gemv(format, path: path, weights: buffer.pointer, rows: rows, columns: columns, input: input, output: output)
-            } else if count <= Int(CK_BATCH_GEMV_MAX),
+            } else if count <= Self.shortBatchRows,
                       HalfKernels.gemvBatch(format, path: path, weights: buffer.pointer, rows: rows, columns: columns, input: input,
                                             count: count, output: output) {
                 // A batch of decode rows: one pass over the 16-bit weights, widened in registers.
@@ -122,6 +123,15 @@ public struct Matrix: Sendable {
             }
         }
     }
+
+    /// Most rows that go through the batched GEMV (one pass over the weights, widened in registers) rather than
+    /// `sgemm` (whose packing of the whole matrix, and for 16-bit weights the widening of every panel, a short
+    /// batch does not repay). `REANCHOR_SHORT_BATCH` overrides it (benchmarks), within 1...CK_BATCH_GEMV_MAX.
+    public static let shortBatchRows: Int = {
+        let limit = Int(CK_BATCH_GEMV_MAX)
+        guard let value = ProcessInfo.processInfo.environment["REANCHOR_SHORT_BATCH"].flatMap({ Int($0) }) else { return limit }
+        return min(max(value, 1), limit)
+    }()
 
     /// `apply` with scratch of its own (tests, one-off products).
     public func apply(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>, path: KernelPath = .active) {

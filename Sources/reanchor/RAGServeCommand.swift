@@ -9,8 +9,8 @@ import Server
 import Templates
 
 /// `reanchor bench rag-serve`: plain chat requests with retrieved passages pasted in shuffled order, sent
-/// over HTTP to a server started in this process, with transparent reuse on (`blend`) and off (`prefix`:
-/// exact-prefix caching, as other engines do).
+/// over HTTP to a server started in this process, with transparent reuse on (`blend` and `anchored`, per request's
+/// `reanchor.reuse`) and off (`prefix`: exact-prefix caching, as other engines do).
 struct RAGServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rag-serve",
@@ -24,7 +24,17 @@ struct RAGServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated concurrencies.") var concurrency = "1,8"
     @Option(parsing: .unconditional, help: "Tokens generated per request.") var maxTokens = 16
     @Option(parsing: .unconditional, help: "Questions of the quality measurement (KL and top-1 to full).") var qualityQuestions = 10
+    @Option(help: "Comma-separated modes measured with reuse on (anchored, blend), each against reuse off (prefix).")
+    var reuseModes = "blend,anchored"
     @Option(help: "Write the JSON report here.") var json: String?
+
+    func modes() throws -> [String] {
+        try reuseModes.split(separator: ",").map { text in
+            let mode = text.trimmingCharacters(in: .whitespaces)
+            guard mode == "anchored" || mode == "blend" else { throw ValidationError("--reuse-modes: '\(mode)' is not anchored or blend") }
+            return mode
+        }
+    }
 
     func levels() throws -> [Int] {
         try concurrency.split(separator: ",").map { text in
@@ -37,6 +47,7 @@ struct RAGServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if try levels().isEmpty { throw ValidationError("--concurrency needs at least one value") }
+        if try modes().isEmpty { throw ValidationError("--reuse-modes needs at least one mode") }
         guard (1...1000).contains(questions) else { throw ValidationError("--questions must be in [1, 1000], found \(questions)") }
         guard (1...100).contains(passages) else { throw ValidationError("--passages must be in [1, 100], found \(passages)") }
         guard (1...4096).contains(maxTokens) else { throw ValidationError("--max-tokens must be in [1, 4096], found \(maxTokens)") }
@@ -63,8 +74,8 @@ struct RAGServeCommand: AsyncParsableCommand {
         var questions: Int
         var max_tokens: Int
         var rows: [Row]
-        /// TTFT p50 with reuse off over on, per concurrency.
-        var ttft_p50_speedup: [String: Double]
+        /// TTFT p50 with reuse off over on, per mode with reuse on and concurrency.
+        var ttft_p50_speedup: [String: [String: Double]]
         var quality: [RAGServeQuality]
     }
 
@@ -106,26 +117,30 @@ struct RAGServeCommand: AsyncParsableCommand {
         }
         firstSight.update(workload.questions.count, of: workload.questions.count)
         var rows: [Row] = []
+        let settings = ["prefix"] + (try modes())
         for (round, level) in levels.enumerated() {
-            for (slot, mode) in ["prefix", "blend"].enumerated() {
+            for (slot, mode) in settings.enumerated() {
                 // A new order for every run: a whole prompt is never sent twice.
-                let seed = UInt64(10 + 2 * round + slot)
+                let seed = UInt64(10 + settings.count * round + slot)
                 rows.append(try await measure(workload, client: client, concurrency: level, mode: mode, seed: seed))
                 let row = rows[rows.count - 1]
                 say(String(format: "concurrency %2d, reuse %@: TTFT p50 %.1f ms, p99 %.1f ms, %.2f tok/s, chunk hit rate %.3f",
-                           level, mode == "blend" ? "on (blend)" : "off (prefix)", row.ttft_p50_ms, row.ttft_p99_ms, row.aggregate_tok_s,
+                           level, mode == "prefix" ? "off (prefix)" : "on (\(mode))", row.ttft_p50_ms, row.ttft_p99_ms, row.aggregate_tok_s,
                            row.chunk_hit_rate))
             }
         }
         await server.shutdown()
         serving.cancel()
-        var speedups: [String: Double] = [:]
-        for level in levels {
-            let off = rows.first { $0.concurrency == level && $0.reuse == "prefix" }
-            let on = rows.first { $0.concurrency == level && $0.reuse == "blend" }
-            if let off, let on, on.ttft_p50_ms > 0 { speedups[String(level)] = off.ttft_p50_ms / on.ttft_p50_ms }
+        var speedups: [String: [String: Double]] = [:]
+        for mode in settings.dropFirst() {
+            for level in levels {
+                let off = rows.first { $0.concurrency == level && $0.reuse == "prefix" }
+                let on = rows.first { $0.concurrency == level && $0.reuse == mode }
+                guard let off, let on, on.ttft_p50_ms > 0 else { continue }
+                speedups[mode, default: [:]][String(level)] = off.ttft_p50_ms / on.ttft_p50_ms
+                say(String(format: "concurrency %d: warm TTFT p50 %.2fx lower with reuse on (%@)", level, off.ttft_p50_ms / on.ttft_p50_ms, mode))
+            }
         }
-        for level in levels { if let value = speedups[String(level)] { say(String(format: "concurrency %d: warm TTFT p50 %.2fx lower with reuse on", level, value)) } }
         for row in quality { say(String(format: "%@: KL to full %.4f, top-1 agreement %.2f", row.mode, row.kl_to_full, row.top1_agreement)) }
         let report = Report(model: directory.lastPathComponent, weights: languageModel.model.weights.formatDescription,
                             cpu: "kernels \(KernelPath.active.rawValue); \(KernelPath.cpuFeatureSummary)", questions: workload.questions.count, max_tokens: maxTokens, rows: rows,

@@ -2,8 +2,8 @@ import Testing
 import TestSupport
 import Kernels
 
-/// f32 `Matrix.apply` of 2-8 rows (one pass over the weights, `ck_sgemv_batch`) against a double-precision
-/// product: small matrices (tail columns, one thread) and large ones (rows split with a second thread).
+/// f32 `Matrix.apply` of 2-64 rows (one pass over the weights, `ck_sgemv_batch`; 65 goes to sgemm) against a
+/// double-precision product: small matrices (tail columns, one thread) and large ones (rows split with a second thread).
 @Suite struct BatchGEMVTests {
     @Test(arguments: [(37, 45), (1101, 1000)])
     func batchOfRowsMatchesTheProduct(rows: Int, columns: Int) throws {
@@ -11,7 +11,7 @@ import Kernels
         let weights = FloatBuffer(count: rows * columns)
         for i in 0..<weights.count { weights.pointer[i] = random.unit() }
         let matrix = Matrix(rows: rows, columns: columns, storage: weights)
-        for count in 1...9 {
+        for count in rows < 100 ? [1, 2, 3, 4, 5, 7, 8, 9, 13, 31, 64, 65] : [1, 2, 8, 9, 33, 64, 65] {
             let input = (0..<(count * columns)).map { _ in random.unit() }
             var expected = [Double](repeating: 0, count: count * rows)
             for b in 0..<count {
@@ -30,7 +30,7 @@ import Kernels
     }
 }
 
-/// bf16 / f16 `Matrix.apply` of 2-8 rows (`ck_half_gemv_batch`, weights widened in registers) gives the f32
+/// bf16 / f16 `Matrix.apply` of 2-64 rows (`ck_half_gemv_batch`, weights widened in registers) gives the f32
 /// batch kernel's result over the widened matrix bit for bit; the scalar path takes the panels + sgemm route.
 @Suite struct HalfBatchGEMVTests {
     @Test(arguments: [StorageFormat.bf16, .f16], [(37, 45), (1101, 1000)])
@@ -46,7 +46,7 @@ import Kernels
         HalfKernels.widen(format, path: .scalar, half.pointer, count: rows * columns, into: widened.pointer)
         let matrix = Matrix(rows: rows, columns: columns, storage: format == .bf16 ? .bf16(half) : .f16(half))
         let reference = Matrix(rows: rows, columns: columns, storage: widened)
-        for count in 2...8 {
+        for count in [2, 3, 4, 5, 7, 8, 9, 17, 33, 64] {
             let input = (0..<(count * columns)).map { _ in random.unit() }
             var expected = [Float](repeating: .nan, count: count * rows)
             reference.apply(input, count: count, into: &expected)

@@ -82,7 +82,7 @@ int ck_get_gemv_threads(void);
 int ck_half_widen(int path, int format, const uint16_t *src, long count, float *dst);
 
 /// Most vectors ck_sgemv_batch takes at once.
-enum { CK_BATCH_GEMV_MAX = 8 };
+enum { CK_BATCH_GEMV_MAX = 64 };
 
 /// y[b, :] = W x[b, :] for b < count, reading W once. w: [rows, columns] f32 row-major; x: [count, columns];
 /// y: [count, rows]. Returns -1 (and does nothing) unless 1 <= count <= CK_BATCH_GEMV_MAX; else 0.

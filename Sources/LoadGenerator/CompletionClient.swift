@@ -20,6 +20,23 @@ public struct CompletionClient: Sendable {
         self.timeout = timeout
     }
 
+    /// Runs `body` with a client over an HTTP pool of its own (at least `connections` concurrent requests),
+    /// shut down afterwards, whether `body` returns or throws.
+    public static func with<T: Sendable>(baseURL: String, connections: Int, timeout: TimeAmount = .seconds(600),
+                                         _ body: (CompletionClient) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(1), concurrentHTTP1ConnectionsPerHostSoftLimit: max(connections, 8))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let result = try await body(CompletionClient(http: http, baseURL: baseURL, timeout: timeout))
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
     /// The id of the first model of `GET /v1/models` (the one model reanchor serve and llama-server serve).
     public func modelID() async throws -> String {
         let response = try await http.execute(HTTPClientRequest(url: baseURL + "/v1/models"), timeout: timeout)
@@ -62,6 +79,19 @@ public struct CompletionClient: Sendable {
         }
         timing.end = LoadClock.now()
         return timing
+    }
+
+    /// Posts `body` (JSON) to `path` and returns the status and the whole answer (at most `maximumAnswerBytes`):
+    /// for non-streamed requests, such as `bench rag-serve`'s chats.
+    public func post(path: String, body: Data) async throws -> (status: Int, body: Data) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Connection", value: "close")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await http.execute(request, timeout: timeout)
+        let answer = try await response.body.collect(upTo: Self.maximumAnswerBytes)
+        return (Int(response.status.code), Data(answer.readableBytesView))
     }
 
     private static func text(_ buffer: ByteBuffer) -> String {

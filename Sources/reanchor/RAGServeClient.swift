@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import LoadGenerator
 
 /// One chat completion as `bench rag-serve` sees it: what the server reported in `usage` and the wall time.
 struct ServedAnswer: Sendable {
@@ -14,27 +12,23 @@ struct ServedAnswer: Sendable {
     var seconds: Double
 }
 
-/// A plain OpenAI client for the benchmark: non-streamed chat completions over loopback HTTP.
+/// A plain OpenAI client for the benchmark: non-streamed chat completions over loopback HTTP, on SwiftNIO
+/// (`CompletionClient`), so that waiting for an answer costs the server's cores nothing (URLSession's libcurl
+/// timers woke four threads thousands of times a second and took 30-40% of the 2 vCPUs from the server).
 struct RAGServeClient: Sendable {
-    let base: URL
+    let client: CompletionClient
     let model: String
 
     /// Posts one chat (`messages` as role/content pairs) with greedy decoding of `maxTokens`, in reuse `mode`.
     func chat(_ messages: [(role: String, content: String)], maxTokens: Int, mode: String) async throws -> ServedAnswer {
-        var request = URLRequest(url: base.appendingPathComponent("v1/chat/completions"))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let body: [String: Any] = [
             "model": model, "max_tokens": maxTokens, "temperature": 0,
             "messages": messages.map { ["role": $0.role, "content": $0.content] },
             "reanchor": ["reuse": ["mode": mode]],
         ]
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        request.timeoutInterval = 600
         let started = Date()
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (status, data) = try await client.post(path: "/v1/chat/completions", body: try JSONSerialization.data(withJSONObject: body))
         let seconds = Date().timeIntervalSince(started)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200,
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let usage = object["usage"] as? [String: Any],

@@ -107,27 +107,30 @@ struct RAGServeCommand: AsyncParsableCommand {
         let serving = Task { try await server.run { continuation.yield($0) } }
         var iterator = addresses.makeAsyncIterator()
         guard let address = await iterator.next(), let base = URL(string: "http://\(address)") else { throw OptionError("the server did not start") }
-        let client = RAGServeClient(base: base, model: directory.lastPathComponent)
-
-        // First sight of every passage (stored by transparent reuse), not measured.
-        let firstSight = ProgressBar(label: "first sight")
-        for index in workload.questions.indices {
-            firstSight.update(index, of: workload.questions.count)
-            _ = try await client.chat(workload.messages(index, order: workload.order(index, seed: 1)), maxTokens: maxTokens, mode: "blend")
-        }
-        firstSight.update(workload.questions.count, of: workload.questions.count)
-        var rows: [Row] = []
         let settings = ["prefix"] + (try modes())
-        for (round, level) in levels.enumerated() {
-            for (slot, mode) in settings.enumerated() {
-                // A new order for every run: a whole prompt is never sent twice.
-                let seed = UInt64(10 + settings.count * round + slot)
-                rows.append(try await measure(workload, client: client, concurrency: level, mode: mode, seed: seed))
-                let row = rows[rows.count - 1]
-                say(String(format: "concurrency %2d, reuse %@: TTFT p50 %.1f ms, p99 %.1f ms, %.2f tok/s, chunk hit rate %.3f",
-                           level, mode == "prefix" ? "off (prefix)" : "on (\(mode))", row.ttft_p50_ms, row.ttft_p99_ms, row.aggregate_tok_s,
-                           row.chunk_hit_rate))
+        let rows = try await CompletionClient.with(baseURL: base.absoluteString, connections: levels.max() ?? 8) { http in
+            let client = RAGServeClient(client: http, model: directory.lastPathComponent)
+
+            // First sight of every passage (stored by transparent reuse), not measured.
+            let firstSight = ProgressBar(label: "first sight")
+            for index in workload.questions.indices {
+                firstSight.update(index, of: workload.questions.count)
+                _ = try await client.chat(workload.messages(index, order: workload.order(index, seed: 1)), maxTokens: maxTokens, mode: "blend")
             }
+            firstSight.update(workload.questions.count, of: workload.questions.count)
+            var rows: [Row] = []
+            for (round, level) in levels.enumerated() {
+                for (slot, mode) in settings.enumerated() {
+                    // A new order for every run: a whole prompt is never sent twice.
+                    let seed = UInt64(10 + settings.count * round + slot)
+                    rows.append(try await measure(workload, client: client, concurrency: level, mode: mode, seed: seed))
+                    let row = rows[rows.count - 1]
+                    say(String(format: "concurrency %2d, reuse %@: TTFT p50 %.1f ms, p99 %.1f ms, %.2f tok/s, chunk hit rate %.3f",
+                               level, mode == "prefix" ? "off (prefix)" : "on (\(mode))", row.ttft_p50_ms, row.ttft_p99_ms, row.aggregate_tok_s,
+                               row.chunk_hit_rate))
+                }
+            }
+            return rows
         }
         await server.shutdown()
         serving.cancel()

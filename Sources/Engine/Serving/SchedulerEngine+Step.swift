@@ -42,11 +42,7 @@ extension SchedulerEngine {
         steps += 1
         let logits: [Logits]
         do {
-            let t0 = Clock.now()
             logits = try model.forward(batch: batch, cache: cache, selections: selections)
-            if ProcessInfo.processInfo.environment["TRACE_STEPS"] != nil, batch.contains(where: { $0.tokens.count > 1 }) {
-                FileHandle.standardError.write("step rows \(batch.map(\.tokens.count)) sel \(selections.count) \(String(format: "%.1f", (Clock.now() - t0) * 1000)) ms\n".data(using: .utf8)!)
-            }
         } catch {
             // Nothing in the batch can go on (the inputs were checked at submit; this is an engine fault).
             for sequence in members { release(sequence, error: error) }

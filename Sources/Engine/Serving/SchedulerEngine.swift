@@ -176,11 +176,7 @@ final class SchedulerEngine: @unchecked Sendable {
         if let composed = job.composed, queued.dropped == nil, reused == 0 {
             submitted -= composed.seconds
             do {
-                let t0 = Clock.now()
                 for part in composed.parts { try cache.importSlice(part.slice, sequence: sequence, at: part.offset) }
-                if ProcessInfo.processInfo.environment["TRACE_STEPS"] != nil {
-                    FileHandle.standardError.write("import \(composed.parts.count) \(String(format: "%.1f", (Clock.now() - t0) * 1000)) ms compose \(String(format: "%.1f", composed.seconds * 1000)) wait \(String(format: "%.1f", (Clock.now() - queued.submitted) * 1000))\n".data(using: .utf8)!)
-                }
                 computed = composed.tokens.count
                 let positions = composed.chunkPositions
                 if let parameters = composed.blend, !positions.isEmpty {

@@ -40,6 +40,16 @@ public enum Elementwise {
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         ck_softmax(x, Int32(count))
     }
+
+    /// In-place softmax of each of the first `rows` rows of `width` values of `x` (`[rows, width]`, row-major).
+    public static func softmaxRows(_ x: inout [Float], rows: Int, width: Int) {
+        guard rows > 0, width > 0 else { return }
+        precondition(rows * width <= x.count, "softmaxRows: \(rows) x \(width) exceeds \(x.count) values")
+        x.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for row in 0..<rows { ck_softmax(base + row * width, Int32(width)) }
+        }
+    }
 }
 
 #if canImport(Glibc)

@@ -61,16 +61,9 @@ struct BlendRanking {
         var scores = [Float](repeating: 0, count: rows * group * n)
         for g in 0..<kv {
             let queries = groupQueries(fresh, chunkRows: chunkRows, kvHead: g)
-            queries.withUnsafeBufferPointer { q in
-                keys.withUnsafeBufferPointer { k in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        guard let q = q.baseAddress, let k = k.baseAddress, let s = s.baseAddress else { return }
-                        DenseProduct.dots(q, rows: rows * group, lda: dk, k + g * dk, rows: n, ldb: kv * dk, depth: dk, alpha: scale,
-                                          into: s, ldc: n)
-                        for row in 0..<(rows * group) { Elementwise.softmax(s + row * n, count: n) }
-                    }
-                }
-            }
+            DenseProduct.dots(queries, rows: rows * group, lda: dk, keys, startingAt: g * dk, rows: n, ldb: kv * dk, depth: dk, alpha: scale,
+                              into: &scores, ldc: n)
+            Elementwise.softmaxRows(&scores, rows: rows * group, width: n)
             for q in 0..<rows {
                 let target = (q * heads + g * group) * n
                 for i in 0..<(group * n) { weights[target + i] = scores[q * group * n + i] }
@@ -165,38 +158,14 @@ struct BlendRanking {
                     valueNorm[row] += value * value
                 }
             }
-            queries.withUnsafeBufferPointer { q in
-                visibleValues.withUnsafeBufferPointer { vv in
-                    cachedValues.withUnsafeBufferPointer { cv in
-                        probabilities.withUnsafeBufferPointer { p in
-                            outputs.withUnsafeMutableBufferPointer { o in
-                                keyChange.withUnsafeBufferPointer { dK in
-                                    valueChange.withUnsafeBufferPointer { dV in
-                                        shift.withUnsafeMutableBufferPointer { s in
-                                            changeDotOutput.withUnsafeMutableBufferPointer { a in
-                                                valueDotOutput.withUnsafeMutableBufferPointer { b in
-                                                    guard let q = q.baseAddress, let vv = vv.baseAddress, let cv = cv.baseAddress,
-                                                          let p = p.baseAddress, let o = o.baseAddress, let dK = dK.baseAddress,
-                                                          let dV = dV.baseAddress, let s = s.baseAddress, let a = a.baseAddress,
-                                                          let b = b.baseAddress else { return }
-                                                    DenseProduct.weighted(p, rows: rows, lda: n, vv + g * dv, columns: dv, ldb: kv * dv,
-                                                                          depth: n, into: o, ldc: dv)
-                                                    DenseProduct.dots(q, rows: rows, lda: dk, dK, rows: chunkRows, ldb: dk, depth: dk,
-                                                                      alpha: scale, into: s, ldc: chunkRows)
-                                                    DenseProduct.dots(o, rows: rows, lda: dv, dV, rows: chunkRows, ldb: dv, depth: dv,
-                                                                      into: a, ldc: chunkRows)
-                                                    DenseProduct.dots(o, rows: rows, lda: dv, cv + g * dv, rows: chunkRows, ldb: kv * dv,
-                                                                      depth: dv, into: b, ldc: chunkRows)
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            DenseProduct.weighted(probabilities, rows: rows, lda: n, visibleValues, startingAt: g * dv, columns: dv, ldb: kv * dv, depth: n,
+                                  into: &outputs, ldc: dv)
+            DenseProduct.dots(queries, rows: rows, lda: dk, keyChange, rows: chunkRows, ldb: dk, depth: dk, alpha: scale, into: &shift,
+                              ldc: chunkRows)
+            DenseProduct.dots(outputs, rows: rows, lda: dv, valueChange, rows: chunkRows, ldb: dv, depth: dv, into: &changeDotOutput,
+                              ldc: chunkRows)
+            DenseProduct.dots(outputs, rows: rows, lda: dv, cachedValues, startingAt: g * dv, rows: chunkRows, ldb: kv * dv, depth: dv,
+                              into: &valueDotOutput, ldc: chunkRows)
             for pair in 0..<rows {
                 var outputNorm: Float = 0
                 for i in 0..<dv { outputNorm += outputs[pair * dv + i] * outputs[pair * dv + i] }

@@ -7,6 +7,7 @@
 // items, every key tile is packed once per item for ~128 query rows, and the cost of a head shrinks with its
 // key and value widths (RoPE-aligned pruning), since nothing per score depends on them but the products.
 #include "ckernels.h"
+#include <stdlib.h>
 #include "half_kernels.h"
 #include "softmax_fold.h"
 #include <immintrin.h>
@@ -24,6 +25,9 @@ typedef struct {
     int queries, cells, heads, kv_heads, dk, dv;
     float scale;
     const int32_t *positions, *sequences, *query_positions;
+    /// The sequence's cells, ascending, when others' cells sit among them (NULL: tiles are runs of cells).
+    const int32_t *own;
+    int owned;
     int32_t sequence;
     int has_window;
     int32_t window;
@@ -76,15 +80,18 @@ static inline void transpose8(const float *const rows[8], float *out, int stride
     _mm256_storeu_ps(out + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/// pack[p][d][j] = key of cell p * PANEL + j, dimension d (zero past n cells); k: the tile's first key.
-/// Keys of one KV head are key_stride floats apart (2 KB on the 1b shape): a cache line per key and
-/// dimension block, and too few L1 sets for a tile; the panels are contiguous.
-static void pack_keys(float *pack, const float *k, long key_stride, int n, int dk) {
+/// pack[p][d][j] = key of tile cell p * PANEL + j, dimension d (zero past n cells). Tile cell j is cell
+/// `index[j]` (or j without an index) of `k`, whose keys are key_stride floats apart (2 KB on the 1b shape): a
+/// cache line per key and dimension block, and too few L1 sets for a tile; the panels are contiguous.
+static void pack_keys(float *pack, const float *k, long key_stride, int n, int dk, const int32_t *index) {
     static const float zeros[8] = { 0 };
     for (int b = 0; b < TILE / 8; b++) {
         float *panel = pack + (long)(b / 2) * dk * PANEL + (b % 2) * 8;
         const float *rows[8];
-        for (int j = 0; j < 8; j++) rows[j] = b * 8 + j < n ? k + (long)(b * 8 + j) * key_stride : 0;
+        for (int j = 0; j < 8; j++) {
+            const int c = b * 8 + j;
+            rows[j] = c < n ? k + (long)(index ? index[c] : c) * key_stride : 0;
+        }
         int d = 0;
         if (b * 8 + 8 <= n) for (; d + 8 <= dk; d += 8) {
             const float *shifted[8];
@@ -98,13 +105,14 @@ static void pack_keys(float *pack, const float *k, long key_stride, int n, int d
 
 /// Value rows of the tile, contiguous and zero-padded: pack[c][0, padded) (zero past n cells and dv, and for
 /// cells of other sequences or free cells: their weight is 0, but 0 x a stale non-finite value would be NaN).
+/// Tile cell c is cell `index[c]` (or c) of `v`.
 static void pack_values(float *pack, const float *v, long value_stride, int n, int dv, int padded,
-                        const int32_t *sequences, int32_t sequence) {
+                        const int32_t *sequences, int32_t sequence, const int32_t *index) {
     for (int c = 0; c < TILE; c++) {
         float *row = pack + (long)c * padded;
         int i = 0;
         if (c < n && sequences[c] == sequence) {
-            const float *source = v + (long)c * value_stride;
+            const float *source = v + (long)(index ? index[c] : c) * value_stride;
             for (; i + 8 <= dv; i += 8) _mm256_storeu_ps(row + i, _mm256_loadu_ps(source + i));
             for (; i < dv; i++) row[i] = source[i];
         }
@@ -209,9 +217,19 @@ static void prefill_item(prefill_job *job, float *slot, int kv, int t0, int t1) 
     const int64_t window = job->window;
     const int64_t item_low = job->has_window ? (int64_t)lowest_position - window : INT64_MIN;
 
-    for (int c0 = 0; c0 < job->cells; c0 += TILE) {
-        const int n = job->cells - c0 < TILE ? job->cells - c0 : TILE;
+    // Tiles are runs of TILE cells, or of TILE of the sequence's own cells when others' sit among them.
+    const int span = job->own ? job->owned : job->cells;
+    int32_t gathered_positions[TILE], gathered_sequences[TILE];
+    for (int c = 0; c < TILE; c++) gathered_sequences[c] = job->sequence;
+    for (int c0 = 0; c0 < span; c0 += TILE) {
+        const int n = span - c0 < TILE ? span - c0 : TILE;
+        const int32_t *index = job->own ? job->own + c0 : 0;
         const int32_t *positions = job->positions + c0, *sequences = job->sequences + c0;
+        if (index) {
+            for (int c = 0; c < n; c++) gathered_positions[c] = job->positions[index[c]];
+            positions = gathered_positions;
+            sequences = gathered_sequences;
+        }
         // What the tile holds: whether every cell is the sequence's, and the range of their positions.
         int all_own = 1, any_own = 0;
         int32_t tile_low = INT32_MAX, tile_high = INT32_MIN;
@@ -222,9 +240,10 @@ static void prefill_item(prefill_job *job, float *slot, int kv, int t0, int t1) 
             tile_high = positions[c] > tile_high ? positions[c] : tile_high;
         }
         if (!any_own || tile_low > highest || (job->has_window && (int64_t)tile_high <= item_low)) continue;
-        pack_keys(pack, job->keys + (long)c0 * key_stride + (long)kv * dk, key_stride, n, dk);
-        pack_values(value_pack, job->values + (long)c0 * value_stride + (long)kv * dv, value_stride, n, dv, padded,
-                    sequences, job->sequence);
+        const long first = index ? 0 : c0;
+        pack_keys(pack, job->keys + first * key_stride + (long)kv * dk, key_stride, n, dk, index);
+        pack_values(value_pack, job->values + first * value_stride + (long)kv * dv, value_stride, n, dv, padded,
+                    sequences, job->sequence, index);
 
         for (int r0 = 0; r0 < rows; r0 += MR) {
             const int live = rows - r0 < MR ? rows - r0 : MR;
@@ -299,12 +318,21 @@ void ck_attention_prefill(const float *q, int queries, const float *keys, const 
                           int32_t sequence, int has_window, int32_t window, float *workspace, float *out) {
     if (queries <= 0 || heads <= 0 || kv_heads <= 0 || heads % kv_heads != 0 || dk <= 0 || dv <= 0) return;
     const int group = heads / kv_heads, per_item = tokens_per_item(group);
+    // The sequence's own cells: when fewer than all (a shared pool, where running and parked sequences
+    // interleave), tiles are gathered from them, so the cost follows the sequence's cells, not the pool's span.
+    int owned = 0;
+    for (int c = 0; c < cells; c++) owned += cell_sequences[c] == sequence;
+    int32_t *own = owned < cells ? malloc(sizeof(int32_t) * (size_t)(owned > 0 ? owned : 1)) : 0;
+    if (own) {
+        for (int c = 0, j = 0; c < cells; c++) if (cell_sequences[c] == sequence) own[j++] = c;
+    }
     prefill_job job = { q, keys, values, queries, cells, heads, kv_heads, dk, dv, scale,
-                        cell_positions, cell_sequences, query_positions, sequence, has_window, window,
+                        cell_positions, cell_sequences, query_positions, own, owned, sequence, has_window, window,
                         workspace, ck_attention_prefill_workspace(heads, kv_heads, dk, dv) / 2,
                         per_item, (queries + per_item - 1) / per_item, 0, out };
     atomic_init(&job.next_item, 0);
-    const long work = (long)queries * cells * heads * (dk + dv);
+    const long work = (long)queries * (own ? owned : cells) * heads * (dk + dv);
     const long items = (long)kv_heads * job.items_per_head;
     ck_parallel_rows(prefill_workers, &job, 2, 1, work >= (1L << 17) && items > 1 ? ck_get_gemv_threads() : 1);
+    free(own);
 }

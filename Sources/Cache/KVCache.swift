@@ -143,13 +143,19 @@ public final class KVCache {
     /// Moves occupied cells down over free ones, keeping their order, so the tail is free, and releases
     /// memory the cells no longer need.
     public func compact() {
+        // Runs of live cells move down in one piece each (cells keep their order).
         var target = 0
-        for c in 0..<used where !cells.isFree(c) {
+        var c = 0
+        while c < used {
+            if cells.isFree(c) { c += 1; continue }
+            var end = c + 1
+            while end < used, !cells.isFree(end) { end += 1 }
             if c != target {
-                tensors.copyCell(c, to: target)
-                cells.relocate(c, to: target)
+                tensors.moveCells(c..<end, to: target)
+                for (offset, cell) in (c..<end).enumerated() { cells.relocate(cell, to: target + offset) }
             }
-            target += 1
+            target += end - c
+            c = end
         }
         cells.trimFreeTail()
         tensors.shrink(toFit: used)

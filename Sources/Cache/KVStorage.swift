@@ -1,4 +1,7 @@
 import Kernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The tensors behind the cells: per layer keys `[allocated, kvHeads, dk]` and values `[allocated, kvHeads, dv]`,
 /// canonical keys (`.anchored`) and per-cell cos/sin tables `[allocated, tableWidth]` (`.pre`; `d/2`, or
@@ -76,16 +79,22 @@ final class KVStorage {
     }
 
     /// Copies every tensor row of cell `source` into cell `target`.
-    func copyCell(_ source: Int, to target: Int) {
-        for (buffers, width) in [(keys + canonicalKeys, geometry.keyWidth), (values, geometry.valueWidth)] {
-            for buffer in buffers {
-                (buffer.pointer + target * width).update(from: buffer.pointer + source * width, count: width)
-            }
+    func copyCell(_ source: Int, to target: Int) { moveCells(source..<(source + 1), to: target) }
+
+    /// Copies the cells `source` to start at `target` (the ranges may overlap): one `memmove` per buffer, so that
+    /// compaction moves a run of cells at once.
+    func moveCells(_ source: Range<Int>, to target: Int) {
+        guard target != source.lowerBound, !source.isEmpty else { return }
+        func move(_ buffer: FloatBuffer, width: Int) {
+            memmove(buffer.pointer + target * width, buffer.pointer + source.lowerBound * width,
+                    source.count * width * MemoryLayout<Float>.stride)
         }
+        for buffer in keys { move(buffer, width: geometry.keyWidth) }
+        for buffer in canonicalKeys { move(buffer, width: geometry.keyWidth) }
+        for buffer in values { move(buffer, width: geometry.valueWidth) }
         if mode == .pre {
-            let half = tableWidth
-            (cellCos.pointer + target * half).update(from: cellCos.pointer + source * half, count: half)
-            (cellSin.pointer + target * half).update(from: cellSin.pointer + source * half, count: half)
+            move(cellCos, width: tableWidth)
+            move(cellSin, width: tableWidth)
         }
     }
 }

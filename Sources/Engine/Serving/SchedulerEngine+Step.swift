@@ -42,9 +42,7 @@ extension SchedulerEngine {
         steps += 1
         let logits: [Logits]
         do {
-            let t0 = Clock.now()
             logits = try model.forward(batch: batch, cache: cache, selections: selections)
-            if batch.contains(where: { $0.tokens.count > 1 }) { FileHandle.standardError.write("TRACE step \(batch.map(\.tokens.count)) \(Int((Clock.now() - t0) * 1e6)) us occupied \(cache.occupied)\n".data(using: .utf8)!) }
         } catch {
             // Nothing in the batch can go on (the inputs were checked at submit; this is an engine fault).
             for sequence in members { release(sequence, error: error) }

@@ -176,9 +176,7 @@ final class SchedulerEngine: @unchecked Sendable {
         if let composed = job.composed, queued.dropped == nil, reused == 0 {
             submitted -= composed.seconds
             do {
-                let t0 = Clock.now()
                 for part in composed.parts { try cache.importSlice(part.slice, sequence: sequence, at: part.offset) }
-                FileHandle.standardError.write("TRACE import \(Int((Clock.now() - t0) * 1e6)) us, queued \(Int((t0 - queued.submitted) * 1e6)) us compose \(Int(composed.seconds * 1e6))\n".data(using: .utf8)!)
                 computed = composed.tokens.count
                 let positions = composed.chunkPositions
                 if let parameters = composed.blend, !positions.isEmpty {

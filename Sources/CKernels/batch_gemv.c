@@ -46,7 +46,7 @@ static inline float load1_f16(const uint16_t *p) { return ck_f16_to_f32(*p); }
             __m256 wide[RB];                                                                                  \
             for (int i = 0; i < RB; i++) wide[i] = load8_##NAME(w + (r + i) * columns + c);                    \
             /* Rows two blocks ahead, into L2: short rows are too short a stream for the prefetcher, and L1 */ \
-            /* keeps x (8 vectors of 896 floats: 28 KB) rather than weights read once. */                    \
+            /* keeps x (a group's 4 vectors of 896 floats: 14 KB) rather than weights read once. */                    \
             if (s0 == 0 && ((c * (long)sizeof(T)) & 63) == 0 && r + 3 * RB <= rows)                                           \
                 for (int i = 0; i < RB; i++) _mm_prefetch((const char *)(w + (r + 2 * RB + i) * columns + c), _MM_HINT_T1); \
             for (int s = 0; s < SB; s++) {                                                                    \

@@ -18,10 +18,10 @@ public enum HalfKernels {
         return ck_half_gemv_threads(path.code, code(format), weights, rows, columns, input, output, cores) == 0
     }
 
-    /// `y[b] = W x[b]` for `count` (1...8) vectors in one pass over `W` (decode steps of several sequences):
+    /// `y[b] = W x[b]` for `count` (1...CK_BATCH_GEMV_MAX, 64) vectors in one pass over `W` (decode steps of several sequences):
     /// `x` `[count, columns]`, `y` `[count, rows]`. Bit-identical to the f32 batch GEMV over the widened matrix.
     /// - Returns: false (and writes nothing) on the scalar path (the kernel is AVX2 code), a path unsupported
-    ///   here, f32, or a count outside 1...8.
+    ///   here, f32, or a count outside 1...64.
     @discardableResult
     public static func gemvBatch(_ format: StorageFormat, path: KernelPath = .active, weights: UnsafePointer<UInt16>, rows: Int,
                                  columns: Int, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) -> Bool {

@@ -54,15 +54,7 @@ public struct CompletionClient: Sendable {
     public func stream(path: String, body: Data) async -> StreamTiming {
         var timing = StreamTiming(start: LoadClock.now())
         do {
-            var request = HTTPClientRequest(url: baseURL + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            // A fresh connection per request (a loopback connect costs well under a millisecond): reusing one
-            // races the server closing it (llama-server's idle connections failed 1 request in 50 with "I/O on
-            // closed channel" / "remoteConnectionClosed"), and every server is measured the same way.
-            request.headers.add(name: "Connection", value: "close")
-            request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await http.execute(request, timeout: timeout)
+            let response = try await http.execute(Self.post(baseURL + path, body: body), timeout: timeout)
             guard response.status == .ok else {
                 let answer = try await response.body.collect(upTo: Self.maximumAnswerBytes)
                 throw LoadError.status(Int(response.status.code), Self.text(answer))
@@ -84,14 +76,21 @@ public struct CompletionClient: Sendable {
     /// Posts `body` (JSON) to `path` and returns the status and the whole answer (at most `maximumAnswerBytes`):
     /// for non-streamed requests, such as `bench rag-serve`'s chats.
     public func post(path: String, body: Data) async throws -> (status: Int, body: Data) {
-        var request = HTTPClientRequest(url: baseURL + path)
+        let response = try await http.execute(Self.post(baseURL + path, body: body), timeout: timeout)
+        let answer = try await response.body.collect(upTo: Self.maximumAnswerBytes)
+        return (Int(response.status.code), Data(answer.readableBytesView))
+    }
+
+    /// A JSON POST on a fresh connection (a loopback connect costs well under a millisecond): reusing one races
+    /// the server closing it (llama-server's idle connections failed 1 request in 50 with "I/O on closed channel"
+    /// / "remoteConnectionClosed"), and every server is measured the same way.
+    private static func post(_ url: String, body: Data) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Connection", value: "close")
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await http.execute(request, timeout: timeout)
-        let answer = try await response.body.collect(upTo: Self.maximumAnswerBytes)
-        return (Int(response.status.code), Data(answer.readableBytesView))
+        return request
     }
 
     private static func text(_ buffer: ByteBuffer) -> String {

@@ -3,7 +3,7 @@ import Dispatch
 import Engine
 import Models
 
-/// Prefills document chunks at ingest and composes prompts from the library, off the scheduler and off the Swift cooperative pool: its own model
+/// Prefills document chunks at ingest and a prompt's library misses, off the scheduler and off the Swift cooperative pool: its own model
 /// instance over the same (immutable, shared) weights, so its scratch space is its own, run on one serial
 /// dispatch queue (one forward pass at a time, as a model requires).
 ///

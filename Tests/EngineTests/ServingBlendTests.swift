@@ -83,4 +83,30 @@ import TestSupport
         #expect(recomputedAll.tokens == plain.tokens)
         #expect(plain.usage?.cachedTokens == 0)
     }
+
+    /// A blend admitted behind a long prefill that takes most of a small prefill chunk still ranks its chunk rows
+    /// with its whole query (up to a chunk), as the composer does: the same first token, logprob and recomputed count.
+    @Test func blendBehindALongPrefillSeesItsWholeQuery() async throws {
+        let composer = PromptComposer(model: languageModel.model, library: try languageModel.library())
+        _ = try await composer.compose(prompt, mode: .anchored)
+        let parameters = try BlendParameters(ratio: 0.3, checkLayer: 1, deviation: .output)
+        let reference = try await composer.compose(prompt, mode: .blend, blend: parameters)
+        let composedBlend = try await composed(composer, blend: parameters)
+        let chunk = prompt.query.count + 2
+        try #require(chunk < 40)
+        let scheduler = try Scheduler(languageModel: languageModel, configuration: try SchedulerConfiguration(prefillChunk: chunk))
+        // The long prompt is admitted first: each step it takes `chunk - 1`, leaving 1 row of the chunk.
+        let long = try CompletionJob(prompt: Array(repeating: prompt.query, count: 8).flatMap { $0 }.prefix(chunk - 1 + 3 * chunk).map { $0 },
+                                     request: try greedy(2), tenant: "long")
+        let streams = [try scheduler.submit(long), try scheduler.submit(try job(composedBlend, count: 2, tenant: "a"))]
+        async let longRun = collect(streams[0])
+        async let blendRun = collect(streams[1])
+        let (_, blended) = try await (longRun, blendRun)
+        await scheduler.shutdown(grace: .seconds(5))
+        let first = try #require(blended.events.first)
+        let logits = reference.logits.last
+        let expected = LogProbabilities.logProbability(logits, of: first.token)
+        #expect(abs(Double(try #require(first.logprob?.logprob)) - expected) <= 1e-3)
+        #expect(blended.usage?.recomputedTokens == reference.recomputedTokens)
+    }
 }

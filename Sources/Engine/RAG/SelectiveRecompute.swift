@@ -39,8 +39,13 @@ extension RowSelection {
         let chunkCount = chunkPositions.count
         let keepCount = Int((Double(chunkCount) * parameters.ratio).rounded())
         return RowSelection(layer: min(parameters.checkLayer, layers - 1)) { fresh in
-            let scores = try BlendRanking(fresh: fresh, chunkRows: chunkCount, cache: cache, sequence: sequence, visible: visible)
-                .scores(parameters.deviation)
+            // The ranking reads the cache's views; should a read fail, every chunk row is recomputed (full
+            // recompute: always a valid choice), rather than failing the batch this entry runs in.
+            guard let ranking = try? BlendRanking(fresh: fresh, chunkRows: chunkCount, cache: cache, sequence: sequence, visible: visible) else {
+                chosen(chunkPositions)
+                return Array(0..<fresh.rows)
+            }
+            let scores = ranking.scores(parameters.deviation)
             let kept = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(keepCount).sorted()
             chosen(kept.map { chunkPositions[$0] })
             return kept + Array(chunkCount..<fresh.rows)

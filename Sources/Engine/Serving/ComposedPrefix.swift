@@ -58,6 +58,12 @@ public struct ComposedPrefix: Sendable {
     /// Tokens served from the library.
     public var libraryTokens: Int { parts.reduce(0) { $0 + ($1.fromLibrary ? $1.slice.count : 0) } }
 
+    /// Library tokens the composition keeps as they are: all of them, less blend's recomputed share of the chunks.
+    public var keptTokens: Int {
+        guard let blend else { return libraryTokens }
+        return max(0, libraryTokens - Int((Double(chunkPositions.count) * blend.ratio).rounded()))
+    }
+
     /// Positions of the chunk tokens, ascending.
     var chunkPositions: [Int] { parts.filter(\.isChunk).flatMap { Array($0.positions) } }
 

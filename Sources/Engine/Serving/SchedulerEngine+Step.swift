@@ -7,8 +7,8 @@ import Tokenizers
 extension SchedulerEngine {
     /// Runs one forward pass over every decoding sequence's next token and up to `prefillChunk` prompt
     /// tokens of the prefilling ones (in admission order), then samples for every sequence that got logits.
-    /// A composed `blend` prompt's first rows bring its chunk tokens along, under selective recompute; they
-    /// count against the chunk by `PendingBlend.cost`.
+    /// A composed `blend` prompt's first rows (up to `prefillChunk` of its query, whatever the others took) bring
+    /// its chunk tokens along, under selective recompute; they count against the chunk by `PendingBlend.cost`.
     func step() {
         var members: [ActiveSequence] = []
         var batch: [SequenceRows] = []
@@ -20,7 +20,9 @@ extension SchedulerEngine {
         }
         var chunk = configuration.prefillChunk
         for sequence in active where sequence.isPrefilling && chunk > 0 {
-            let count = min(sequence.pending, chunk)
+            // A blend's selection ranks the chunk rows by what the query sees: it gets its query's first
+            // `prefillChunk` rows whatever the others took.
+            let count = min(sequence.pending, sequence.blend == nil ? chunk : configuration.prefillChunk)
             chunk -= count
             let range = sequence.computed..<(sequence.computed + count)
             var rows = SequenceRows(sequence: sequence.sequence, tokens: Array(sequence.tokens[range]), positions: Array(range),

@@ -122,9 +122,9 @@ final class SchedulerEngine: @unchecked Sendable {
             var match = !queued.job.reusesParked ? nil
                 : parked.bestMatch(tenant: queued.job.tenant, prompt: prompt, kept: kept, dropped: queued.dropped,
                                    canShift: model.rotary.scaling.composes)
-            // A composed job brings its prefix's K/V: a parked earlier turn is taken instead only when it
-            // reuses at least as many tokens.
-            if let composed = queued.job.composed, queued.dropped == nil, let found = match, found.reused < composed.libraryTokens {
+            // A composed job brings its prefix's K/V: a parked earlier turn (exact) is taken instead only when it
+            // reuses at least as many tokens as the composition keeps (blend recomputes its ratio of the chunks).
+            if let composed = queued.job.composed, queued.dropped == nil, let found = match, found.reused < composed.keptTokens {
                 match = nil
             }
             var available = budgetTokens - reservedTokens - parked.heldTokens + (match.map { parked.entries[$0.index].tokens.count } ?? 0)
@@ -201,6 +201,15 @@ final class SchedulerEngine: @unchecked Sendable {
                                      computed: computed, turnStarts: turnStarts, usage: usage, tokenizer: tokenizer)
         running.blend = blend
         if job.request.maxTokens == 0 {
+            if blend != nil {
+                // Nothing to generate, so no blend step: the placed chunks were never blended, and their K/V is not
+                // what this prompt's turn would hold. Reported as placed, and freed rather than parked.
+                running.usage.cachedTokens = job.composed?.libraryTokens ?? 0
+                running.usage.reusedTokens = running.usage.cachedTokens
+                finish(running, reason: .length, last: nil)
+                free(sequence: sequence)
+                return
+            }
             park(running)
             finish(running, reason: .length, last: nil)
             return

@@ -228,7 +228,6 @@ public final class LlamaModel: CausalLanguageModel {
         }
     }
 
-    /// One entry's rows for the head: its rows of `x`, their indices in the entry's token list, and which need logits.
     /// One entry of a pass: its rows in the current row order, its sequence, its selection and the positions
     /// it held before the call (which a selection may drop).
     private struct BatchEntry {
@@ -238,6 +237,7 @@ public final class LlamaModel: CausalLanguageModel {
         let held: Set<Int>
     }
 
+    /// One entry's rows for the head: its rows of `x`, their indices in the entry's token list, and which need logits.
     private struct HeadEntry {
         let rows: Range<Int>
         let tokenIndices: [Int]

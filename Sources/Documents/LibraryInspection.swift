@@ -151,7 +151,7 @@ public enum LibraryInspection {
         let length = try EntryCodec.headerLength(prelude: preludeData, fileBytes: size, limits: limits)
         // safe: headerLength checked length against the value's size and the limits, so the sum cannot overflow.
         let reply = try await client.send(RESPCommand("GETRANGE", key, String(EntryCodec.preludeBytes),
-                                                      String(EntryCodec.preludeBytes + length - 1)))
+                                                      String(EntryCodec.preludeBytes + length - 1)))  // safe: length checked by headerLength
         guard case .bulk(let bytes) = reply, bytes.readableBytes == length else {
             throw DocumentsError.invalidEntry(reason: "the header is shorter than its stated \(length) bytes")
         }

@@ -18,7 +18,7 @@ enum NonFiniteScan {
             // safe: length <= 2^30 fits blasint (Int32); values[start..<start + length] lies inside the buffer.
             let squares = cblas_sdot(blasint(length), values + start, 1, values + start, 1)
             // safe: start + length <= count, an Int that exists.
-            if !squares.isFinite, let index = (start..<(start + length)).first(where: { !values[$0].isFinite }) {
+            if !squares.isFinite, let index = (start..<(start + length)).first(where: { !values[$0].isFinite }) {  // safe: start + length <= count
                 return index
             }
             start += length

@@ -80,8 +80,7 @@ public struct ChatTemplate: @unchecked Sendable {
         {%- if add_generation_prompt %}Assistant:{% endif -%}
         """
 
-    // safe: `plainSource` is a constant no user input or file reaches, and the tests parse it.
-    public static let plain = try! ChatTemplate(source: plainSource, name: "plain", limits: TemplateLimits(),
+    public static let plain = try! ChatTemplate(source: plainSource, name: "plain", limits: TemplateLimits(), // safe: constant source, parsed by the tests
                                                 isFallback: true)
 
     /// Renders the conversation. `bosToken` / `eosToken` are the tokenizer's (nil leaves them undefined, as

@@ -82,7 +82,7 @@ struct JSONParser {
     private mutating func literal(_ word: String) throws {
         let count = word.utf8.count
         // safe: index <= bytes.count, and index + count is formed only once it is known to be <= bytes.count.
-        guard bytes.count - index >= count, bytes[index..<(index + count)].elementsEqual(word.utf8) else {
+        guard bytes.count - index >= count, bytes[index..<(index + count)].elementsEqual(word.utf8) else {  // safe: sum formed after the bound check
             throw failure("expected \(word)")
         }
         index += count

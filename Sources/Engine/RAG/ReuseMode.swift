@@ -57,6 +57,9 @@ public struct BlendParameters: Sendable, Equatable {
         self.deviation = deviation
     }
 
+    /// Chunk tokens recomputed past the check layer out of `chunkTokens`: the nearest whole number to `ratio` of them.
+    public func recomputedCount(of chunkTokens: Int) -> Int { Int((Double(chunkTokens) * ratio).rounded()) }
+
     public init(ratio: Double = 0.15, checkLayer: Int = 1, deviation: Deviation = Self.standard.deviation) throws {
         guard ratio >= 0, ratio <= 1 else { throw EngineError.invalidParameter(name: "blend-ratio", reason: "must be in [0, 1], found \(ratio)") }
         guard checkLayer >= 0 else { throw EngineError.invalidParameter(name: "check-layer", reason: "must be >= 0, found \(checkLayer)") }

@@ -37,7 +37,7 @@ extension RowSelection {
     static func blend(_ parameters: BlendParameters, layers: Int, cache: KVCache, sequence: Int, chunkPositions: [Int], visible: [Int],
                       chosen: @escaping ([Int]) -> Void) -> RowSelection {
         let chunkCount = chunkPositions.count
-        let keepCount = Int((Double(chunkCount) * parameters.ratio).rounded())
+        let keepCount = parameters.recomputedCount(of: chunkCount)
         return RowSelection(layer: min(parameters.checkLayer, layers - 1)) { fresh in
             // The ranking reads the cache's views; should a read fail, every chunk row is recomputed (full
             // recompute: always a valid choice), rather than failing the batch this entry runs in.

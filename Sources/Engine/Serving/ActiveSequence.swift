@@ -70,7 +70,7 @@ struct PendingBlend {
     /// Rows of the prefill budget it stands for: every chunk row up to the check layer, the kept ones after.
     func cost(layers: Int) -> Int {
         let below = min(parameters.checkLayer, layers - 1) + 1
-        let kept = Int((Double(positions.count) * parameters.ratio).rounded())
+        let kept = parameters.recomputedCount(of: positions.count)
         return (positions.count * below + kept * (layers - below)) / max(layers, 1)
     }
 }

@@ -61,7 +61,7 @@ public struct ComposedPrefix: Sendable {
     /// Library tokens the composition keeps as they are: all of them, less blend's recomputed share of the chunks.
     public var keptTokens: Int {
         guard let blend else { return libraryTokens }
-        return max(0, libraryTokens - Int((Double(chunkPositions.count) * blend.ratio).rounded()))
+        return max(0, libraryTokens - blend.recomputedCount(of: chunkPositions.count))
     }
 
     /// Positions of the chunk tokens, ascending.

@@ -280,7 +280,7 @@ public final class LlamaModel: CausalLanguageModel {
             let count = indices.count * vocabulary
             defer { offset += count }
             return Logits(vocabularySize: vocabulary, tokenIndices: indices.map { entry.tokenIndices[$0] },
-                          values: count == 0 ? [] : Array(values[offset..<(offset + count)]))
+                          values: count == 0 ? [] : Array(values[offset..<(offset + count)]))  // safe: within the logits allocated above
         }
     }
 }
